@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Proximal needs on a fresh Debian machine, then restores and builds (Release).
+# Idempotent: skips apt when the packages are already there. Needs root (or sudo) for apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+[ -e /usr/lib/x86_64-linux-gnu/libmujoco.so.2.2.2 ] || ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${need[*]} (apt)" >&2
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet build Proximal.sln -c Release --nologo -v q -clp:ErrorsOnly

@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Proximal.Cli;
+
+/// <summary><c>proximal bench …</c>: throughput figures printed as a table, or as JSON lines with --json.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure throughput (figures and ratios; --json for one JSON object per case).");
+        return bench;
+    }
+}

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Proximal.Cli;
+
+var root = new RootCommand("Proximal: deep reinforcement learning for .NET (PPO and its family).");
+root.Subcommands.Add(BenchCommand.Create());
+return await root.Parse(args).InvokeAsync();
