@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 [ -e /usr/lib/x86_64-linux-gnu/libmujoco.so.2.2.2 ] || ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
+# The MuJoCo binding compiles a small C shim (src/Proximal.MuJoCo/Native) against the 2.2.2 headers.
+[ -e /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup: installing ${need[*]} (apt)" >&2
