@@ -32,6 +32,11 @@ public static partial class Gemm
     private const int NC = 2048;
     /// <summary>Below this many multiply-adds per thread, extra threads cost more than they save.</summary>
     private const long MinWorkPerThread = 1L << 20;
+    /// <summary>Floats in a 4 KiB page.</summary>
+    private const int PageFloats = 1024;
+
+    /// <summary>Packing choice; tests force each path, production uses <see cref="Auto"/>.</summary>
+    internal enum Packing { Auto, Always, Never }
 
     internal enum Tier { Scalar, V256, V512 }
 
@@ -47,7 +52,7 @@ public static partial class Gemm
     /// <summary>Same as the public overload with an explicit kernel tier (tests run every tier on one machine).</summary>
     internal static unsafe void Multiply(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        int threads, Tier tier)
+        int threads, Tier tier, Packing packing = Packing.Auto)
     {
         Validate(ta, tb, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, threads);
         if (m == 0 || n == 0) return;
@@ -61,7 +66,7 @@ public static partial class Gemm
             fixed (float* pa = a)
             fixed (float* pb = b)
             {
-                var job = new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier);
+                var job = new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing);
                 long work = (long)m * n * k;
                 int parts = (int)Math.Min(threads, Math.Max(1, work / MinWorkPerThread));
                 if (parts <= 1) job.Run(0, m, 0, n);
@@ -82,7 +87,7 @@ public static partial class Gemm
 
     /// <summary>One multiplication: operands as raw pointers so that worker threads can share them.</summary>
     private readonly unsafe struct Job(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing)
     {
         /// <summary>
         /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide,
@@ -120,11 +125,23 @@ public static partial class Gemm
         private void RunTiled(int i0, int i1, int j0, int j1, int mr, int nr)
         {
             int rows = i1 - i0, cols = j1 - j0;
-            // Packing pays off once a panel is reused enough: pack B when there are many row tiles
-            // to stream it past (or when B is transposed, which the kernel cannot read in place);
-            // pack A when it is reused across many column panels and would otherwise be a strided read.
-            bool packB = tb == Transpose.Yes || ((long)k * cols > 64 * 1024 && rows > 4 * mr);
-            bool packA = (long)rows * k > 64 * 1024 && cols > 4 * nr;
+            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its
+            // row stride is a page or more: then each k step touches a new page and the same L1 sets, which
+            // costs more than one packing pass once enough row tiles reuse the packed copy. A is read in place
+            // (an A row is a sequential stream), except Aᵀ with a page-sized stride, for the same reason.
+            // Measured on Zen 5: packing A rows (not transposed) or narrow B always lost to in-place reads.
+            bool packB = packing switch
+            {
+                Packing.Always => true,
+                Packing.Never => tb == Transpose.Yes,
+                _ => tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
+            };
+            bool packA = packing switch
+            {
+                Packing.Always => true,
+                Packing.Never => false,
+                _ => ta == Transpose.Yes && lda >= PageFloats && cols >= 4 * nr && (long)rows * k > 64 * 1024,
+            };
             int ncMax = Math.Min(NC, cols);
             int kcMax = Math.Min(KC, k);
             int mcMax = Math.Min(MC, rows);

@@ -20,7 +20,7 @@ public class GemmTests
     /// and checks that C's padding between rows is untouched.
     /// </summary>
     private static float[] CheckCase(Rng rng, Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta,
-        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null)
+        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true)
     {
         int aRows = ta == Transpose.No ? m : k, aCols = ta == Transpose.No ? k : m;
         int bRows = tb == Transpose.No ? k : n, bCols = tb == Transpose.No ? n : k;
@@ -31,12 +31,13 @@ public class GemmTests
         if (nanInC) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[i * ldc + j] = float.NaN;
         var c0 = (float[])c.Clone();
 
-        if (tier is { } t) Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, t);
+        if (tier is not null || packing != Gemm.Packing.Auto)
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing);
         else Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
         const double eps = 1.0 / (1 << 23);
-        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier}";
-        for (int i = 0; i < m; i++)
+        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing}";
+        for (int i = 0; i < m && verify; i++)
         for (int j = 0; j < n; j++)
         {
             double s = 0, mag = 0;
@@ -117,27 +118,31 @@ public class GemmTests
         {
             CheckCase(rng, ta, tb, 33, 47, 29, 1f, 0f, pad: 5);
             CheckCase(rng, ta, tb, 65, 70, 300, -0.5f, 1f, pad: 3);
-            CheckCase(rng, ta, tb, 257, 260, 260, 1f, 0.5f, pad: 7); // packed paths with strides
+            CheckCase(rng, ta, tb, 257, 260, 260, 1f, 0.5f, pad: 7);
+            CheckCase(rng, ta, tb, 200, 150, 270, 1f, 0.5f, pad: 1030); // strides of a page or more: Auto packs
         }
     }
 
     [Fact]
-    public void EveryKernelTierMatchesTheReferenceAndTheOthersBitForBit()
+    public void EveryKernelTierAndPackingPathMatchesTheReferenceAndTheOthersBitForBit()
     {
         var tiers = new[] { Gemm.Tier.Scalar, Gemm.Tier.V256, Gemm.Tier.V512 }
             .Where(t => t != Gemm.Tier.V512 || System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             .Where(t => t == Gemm.Tier.Scalar || System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated).ToArray();
-        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270)];
+        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270), (257, 65, 3)];
         foreach (var (m, n, k) in shapes)
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
         foreach (var tb in new[] { Transpose.No, Transpose.Yes })
         {
             float[]? first = null;
             foreach (var tier in tiers)
+            foreach (var packing in new[] { Gemm.Packing.Auto, Gemm.Packing.Always, Gemm.Packing.Never })
             {
-                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier);
+                if (tier == Gemm.Tier.Scalar && packing != Gemm.Packing.Auto) continue; // the scalar tier never packs
+                // The first run is checked against float64; the others must equal it bit for bit.
+                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier, packing: packing, verify: first is null);
                 if (first is null) first = c;
-                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} differs from {tiers[0]} for {m}×{n}×{k} ta={ta} tb={tb}");
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} packing {packing} differs from the scalar tier for {m}×{n}×{k} ta={ta} tb={tb}");
             }
         }
     }
