@@ -19,15 +19,15 @@ public static class NnBench
         string width = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
         report.Add(new BenchCase($"peak fp32 fma, 1 core ({width}, registers only)", peak, "GFLOP/s"));
 
-        report.Section("gemm (% of single-core peak × threads)");
+        report.Section("gemm (% of single-core peak times the thread count)");
         (string Label, Transpose Ta, Transpose Tb, int M, int N, int K)[] shapes =
         [
-            ("64×64×64", Transpose.No, Transpose.No, 64, 64, 64),
-            ("2048×64×64 (layer forward, Bᵀ)", Transpose.No, Transpose.Yes, 2048, 64, 64),
-            ("2048×64×17 (first layer, Bᵀ)", Transpose.No, Transpose.Yes, 2048, 64, 17),
-            ("64×64×2048 (weight gradient, Aᵀ)", Transpose.Yes, Transpose.No, 64, 64, 2048),
-            ("256×256×256", Transpose.No, Transpose.No, 256, 256, 256),
-            ("1024×1024×1024", Transpose.No, Transpose.No, 1024, 1024, 1024),
+            ("64x64x64", Transpose.No, Transpose.No, 64, 64, 64),
+            ("2048x64x64 (layer forward, B transposed)", Transpose.No, Transpose.Yes, 2048, 64, 64),
+            ("2048x64x17 (first layer, B transposed)", Transpose.No, Transpose.Yes, 2048, 64, 17),
+            ("64x64x2048 (weight gradient, A transposed)", Transpose.Yes, Transpose.No, 64, 64, 2048),
+            ("256x256x256", Transpose.No, Transpose.No, 256, 256, 256),
+            ("1024x1024x1024", Transpose.No, Transpose.No, 1024, 1024, 1024),
         ];
         foreach (var s in shapes)
         {
@@ -46,7 +46,7 @@ public static class NnBench
 
     /// <summary>
     /// Single-core FP32 peak in GFLOP/s: a loop of fused multiply-adds on registers only, with twelve
-    /// independent accumulators (more than FMA latency × FMA ports) so the FMA units never wait. Best of several runs.
+    /// independent accumulators (more than FMA latency x FMA ports) so the FMA units never wait. Best of several runs.
     /// </summary>
     public static double MeasurePeakGflops()
     {
@@ -105,7 +105,7 @@ public static class NnBench
         }
     }
 
-    /// <summary>GEMM rate: warm-up, then the best of five timed batches of about 0.1 s each (best-of filters out other load on the machine).</summary>
+    /// <summary>GEMM rate: warm-up, then the best of ten timed batches of about 0.04 s each (short batches and best-of filter out other load on a shared machine).</summary>
     private static double MeasureGemmGflops(Transpose ta, Transpose tb, int m, int n, int k, int threads)
     {
         var rng = new Rng(1);
@@ -119,9 +119,9 @@ public static class NnBench
         int warm = 0;
         while (warm < 3 || Stopwatch.GetElapsedTime(t0).TotalSeconds < 0.05) { Call(); warm++; }
         double perCall = Stopwatch.GetElapsedTime(t0).TotalSeconds / warm;
-        int reps = (int)Math.Clamp(0.1 / perCall, 1, 1_000_000);
+        int reps = (int)Math.Clamp(0.04 / perCall, 1, 1_000_000);
         double best = double.MaxValue;
-        for (int batch = 0; batch < 5; batch++)
+        for (int batch = 0; batch < 10; batch++)
         {
             long s = Stopwatch.GetTimestamp();
             for (int r = 0; r < reps; r++) Call();

@@ -99,7 +99,7 @@ public static partial class Gemm
             int rowsTotal = m, colsTotal = n;
             bool byRows = m >= n;
             int extent = byRows ? m : n;
-            int grain = byRows ? 16 : 64; // multiples of every tier's tile height / width
+            int grain = byRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
             int chunks = (extent + grain - 1) / grain;
             parts = Math.Min(parts, chunks);
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
