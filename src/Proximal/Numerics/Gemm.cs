@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Proximal.Numerics;
 
 /// <summary>Whether an operand is used as stored or transposed.</summary>
@@ -7,24 +10,317 @@ public enum Transpose { No, Yes }
 /// Single-precision GEMM on row-major strided operands:
 /// C[m×n] = alpha·op(A)·op(B) + beta·C, with op(A) of size m×k and op(B) of size k×n.
 /// Leading dimensions are row strides: A is (ta==No ? m×k : k×m) with row stride lda, and so on.
-/// beta == 0 overwrites C (NaN in C does not propagate), as BLAS does.
+/// beta == 0 overwrites C (NaN in C does not propagate), as BLAS does; alpha == 0 (or k == 0) only scales C.
 /// </summary>
-public static class Gemm
+/// <remarks>
+/// <para>Every element of C is summed in the same order on every path — one fused multiply-add per
+/// k step, k cut into fixed blocks of <see cref="KC"/> — whatever the SIMD tier, the tiling, the packing
+/// choice or the number of threads. So results are bit-identical for threads = 1 and threads &gt; 1, and
+/// across the Vector512, Vector256 and scalar tiers.</para>
+/// <para>Small problems (the common case in small MLPs) read A and B in place: A elements are
+/// broadcast straight from their rows or columns, B rows are loaded straight from B; only a transposed
+/// B and the ragged last column panel are packed. Large problems pack A and B panels (Goto-style cache
+/// blocking). Pack buffers are per thread and grow once, so steady-state calls allocate nothing.</para>
+/// </remarks>
+public static partial class Gemm
 {
+    /// <summary>Depth of one k block. Fixed (not tier- or thread-dependent) because it fixes the summation order.</summary>
+    internal const int KC = 256;
+    /// <summary>Rows of one packed A block (it lives in L2 while the B panels stream past).</summary>
+    private const int MC = 192;
+    /// <summary>Columns of one packed B block.</summary>
+    private const int NC = 2048;
+    /// <summary>Below this many multiply-adds per thread, extra threads cost more than they save.</summary>
+    private const long MinWorkPerThread = 1L << 20;
+    /// <summary>Floats in a 4 KiB page.</summary>
+    private const int PageFloats = 1024;
+
+    /// <summary>Packing choice; tests force each path, production uses <see cref="Auto"/>.</summary>
+    internal enum Packing { Auto, Always, Never }
+
+    internal enum Tier { Scalar, V256, V512 }
+
+    internal static Tier BestTier =>
+        Vector512.IsHardwareAccelerated ? Tier.V512 :
+        Vector256.IsHardwareAccelerated ? Tier.V256 : Tier.Scalar;
+
     public static void Multiply(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
         int threads = 1)
+        => Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, BestTier);
+
+    /// <summary>Same as the public overload with an explicit kernel tier (tests run every tier on one machine).</summary>
+    internal static unsafe void Multiply(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
+        int threads, Tier tier, Packing packing = Packing.Auto)
     {
         Validate(ta, tb, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, threads);
-        // Reference implementation; replaced by the blocked SIMD kernel.
-        for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
+        if (m == 0 || n == 0) return;
+        fixed (float* pc = c)
         {
-            float s = 0;
-            for (int p = 0; p < k; p++)
-                s += (ta == Transpose.No ? a[i * lda + p] : a[p * lda + i]) * (tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p]);
-            ref float cij = ref c[i * ldc + j];
-            cij = beta == 0 ? alpha * s : alpha * s + beta * cij;
+            if (alpha == 0 || k == 0)
+            {
+                ScaleC(m, n, beta, pc, ldc);
+                return;
+            }
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            {
+                var job = new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing);
+                long work = (long)m * n * k;
+                int parts = (int)Math.Min(threads, Math.Max(1, work / MinWorkPerThread));
+                if (parts <= 1) job.Run(0, m, 0, n);
+                else job.RunParallel(parts);
+            }
+        }
+    }
+
+    private static unsafe void ScaleC(int m, int n, float beta, float* c, nint ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc, n);
+            if (beta == 0) row.Clear();
+            else if (beta != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>One multiplication: operands as raw pointers so that worker threads can share them.</summary>
+    private readonly unsafe struct Job(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing)
+    {
+        /// <summary>
+        /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide,
+        /// so every element is still summed by one thread in the one fixed order.
+        /// </summary>
+        public void RunParallel(int parts)
+        {
+            var self = this;
+            int rowsTotal = m, colsTotal = n;
+            bool byRows = m >= n;
+            int extent = byRows ? m : n;
+            int grain = byRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
+            int chunks = (extent + grain - 1) / grain;
+            parts = Math.Min(parts, chunks);
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            {
+                int lo = (int)((long)chunks * part / parts) * grain;
+                int hi = Math.Min(extent, (int)((long)chunks * (part + 1) / parts) * grain);
+                if (byRows) self.Run(lo, hi, 0, colsTotal);
+                else self.Run(0, rowsTotal, lo, hi);
+            });
+        }
+
+        /// <summary>Computes the block C[i0..i1, j0..j1] on the calling thread.</summary>
+        public void Run(int i0, int i1, int j0, int j1)
+        {
+            switch (tier)
+            {
+                case Tier.V512: RunTiled(i0, i1, j0, j1, Kernels512.MR, Kernels512.NR); break;
+                case Tier.V256: RunTiled(i0, i1, j0, j1, Kernels256.MR, Kernels256.NR); break;
+                default: RunScalar(i0, i1, j0, j1); break;
+            }
+        }
+
+        private void RunTiled(int i0, int i1, int j0, int j1, int mr, int nr)
+        {
+            int rows = i1 - i0, cols = j1 - j0;
+            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its
+            // row stride is a page or more: then each k step touches a new page and the same L1 sets, which
+            // costs more than one packing pass once enough row tiles reuse the packed copy. A is read in place
+            // (an A row is a sequential stream), except Aᵀ with a page-sized stride, for the same reason.
+            // Measured on Zen 5: packing A rows (not transposed) or narrow B always lost to in-place reads.
+            bool packB = packing switch
+            {
+                Packing.Always => true,
+                Packing.Never => tb == Transpose.Yes,
+                _ => tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
+            };
+            bool packA = packing switch
+            {
+                Packing.Always => true,
+                Packing.Never => false,
+                _ => ta == Transpose.Yes && lda >= PageFloats && cols >= 4 * nr && (long)rows * k > 64 * 1024,
+            };
+            int ncMax = Math.Min(NC, cols);
+            int kcMax = Math.Min(KC, k);
+            int mcMax = Math.Min(MC, rows);
+            var buffers = PackBuffers.Get(
+                packB ? ((ncMax + nr - 1) / nr) * nr * kcMax : nr * kcMax,
+                packA ? ((mcMax + mr - 1) / mr) * mr * kcMax : 0);
+            fixed (float* bufB = buffers.B)
+            fixed (float* bufA = buffers.A)
+            {
+                float* tile = stackalloc float[mr * nr];
+                for (int jc = j0; jc < j1; jc += NC)
+                {
+                    int nb = Math.Min(NC, j1 - jc);
+                    for (int pc = 0; pc < k; pc += KC)
+                    {
+                        int kb = Math.Min(KC, k - pc);
+                        bool first = pc == 0;
+                        int fullPanels = packB ? (nb + nr - 1) / nr : nb / nr;
+                        if (packB) PackB(pc, kb, jc, nb, nr, bufB);
+                        else if (nb % nr != 0) PackB(pc, kb, jc + fullPanels * nr, nb % nr, nr, bufB);
+                        for (int ic = i0; ic < i1; ic += MC)
+                        {
+                            int mb = Math.Min(MC, i1 - ic);
+                            if (packA) PackA(ic, mb, pc, kb, mr, bufA);
+                            int panels = (nb + nr - 1) / nr;
+                            for (int jp = 0; jp < panels; jp++)
+                            {
+                                int jj = jc + jp * nr;
+                                int cw = Math.Min(nr, jc + nb - jj);
+                                float* bp; nint bStride;
+                                if (packB) { bp = bufB + (nint)jp * kb * nr; bStride = nr; }
+                                else if (jp < fullPanels) { bp = ColumnOfB(pc, jj); bStride = ldb; }
+                                else { bp = bufB; bStride = nr; }
+                                for (int ir = 0; ir < mb; ir += mr)
+                                {
+                                    int ii = ic + ir;
+                                    int rh = Math.Min(mr, mb - ir);
+                                    float* ap; nint rs, cs;
+                                    if (packA) { ap = bufA + (nint)(ir / mr) * kb * mr; rs = 1; cs = mr; }
+                                    else if (ta == Transpose.No) { ap = a + ii * lda + pc; rs = lda; cs = 1; }
+                                    else { ap = a + (nint)pc * lda + ii; rs = 1; cs = lda; }
+                                    float* cp = c + ii * ldc + jj;
+                                    bool full = rh == mr && cw == nr;
+                                    if (full) Kernel(kb, ap, rs, cs, rh, bp, bStride, cp, ldc, alpha, first ? beta : 1f);
+                                    else
+                                    {
+                                        Kernel(kb, ap, rs, cs, rh, bp, bStride, tile, nr, 1f, 0f);
+                                        StoreEdge(tile, nr, cp, ldc, rh, cw, alpha, first ? beta : 1f);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private void Kernel(int kb, float* ap, nint rs, nint cs, int rows, float* bp, nint ldbp, float* cp, nint ldcp, float al, float be)
+        {
+            if (tier == Tier.V512) Kernels512.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
+            else Kernels256.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
+        }
+
+        private float* ColumnOfB(int p, int j) => b + p * ldb + j;
+
+        /// <summary>Packs op(B)[p0..p0+kb, j0..j0+nb] into kb×nr panels, zero-padding the last one.</summary>
+        private void PackB(int p0, int kb, int j0, int nb, int nr, float* dst)
+        {
+            for (int jp = 0; jp < nb; jp += nr)
+            {
+                int w = Math.Min(nr, nb - jp);
+                float* panel = dst + (nint)(jp / nr) * kb * nr;
+                if (tb == Transpose.No)
+                {
+                    for (int p = 0; p < kb; p++)
+                    {
+                        float* src = b + (p0 + p) * ldb + j0 + jp;
+                        float* d = panel + p * nr;
+                        if (w == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
+                        else
+                        {
+                            for (int j = 0; j < w; j++) d[j] = src[j];
+                            for (int j = w; j < nr; j++) d[j] = 0;
+                        }
+                    }
+                }
+                else
+                {
+                    // op(B)[p, j] = B[j, p]: read each stored row once, scatter it down the panel column.
+                    for (int j = 0; j < w; j++)
+                    {
+                        float* src = b + (j0 + jp + j) * ldb + p0;
+                        for (int p = 0; p < kb; p++) panel[p * nr + j] = src[p];
+                    }
+                    for (int j = w; j < nr; j++)
+                        for (int p = 0; p < kb; p++) panel[p * nr + j] = 0;
+                }
+            }
+        }
+
+        /// <summary>Packs op(A)[i0..i0+mb, p0..p0+kb] into kb×mr panels (mr values of one k step side by side).</summary>
+        private void PackA(int i0, int mb, int p0, int kb, int mr, float* dst)
+        {
+            for (int ip = 0; ip < mb; ip += mr)
+            {
+                int h = Math.Min(mr, mb - ip);
+                float* panel = dst + (nint)(ip / mr) * kb * mr;
+                if (ta == Transpose.Yes)
+                {
+                    for (int p = 0; p < kb; p++)
+                    {
+                        float* src = a + (p0 + p) * lda + i0 + ip;
+                        float* d = panel + p * mr;
+                        for (int i = 0; i < h; i++) d[i] = src[i];
+                        for (int i = h; i < mr; i++) d[i] = 0;
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < h; i++)
+                    {
+                        float* src = a + (i0 + ip + i) * lda + p0;
+                        for (int p = 0; p < kb; p++) panel[p * mr + i] = src[p];
+                    }
+                    for (int i = h; i < mr; i++)
+                        for (int p = 0; p < kb; p++) panel[p * mr + i] = 0;
+                }
+            }
+        }
+
+        /// <summary>Writes the valid corner of a tile computed with alpha = 1, beta = 0; same arithmetic as the kernels' store.</summary>
+        private static void StoreEdge(float* tile, int nr, float* cp, nint ldcp, int rows, int cols, float al, float be)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* t = tile + r * nr;
+                float* d = cp + r * ldcp;
+                if (be == 0) for (int j = 0; j < cols; j++) d[j] = al * t[j];
+                else for (int j = 0; j < cols; j++) d[j] = MathF.FusedMultiplyAdd(be, d[j], al * t[j]);
+            }
+        }
+
+        /// <summary>Portable fallback: one fused multiply-add per k step in the same k blocks as the SIMD tiers.</summary>
+        private void RunScalar(int i0, int i1, int j0, int j1)
+        {
+            nint ars = ta == Transpose.No ? lda : 1, acs = ta == Transpose.No ? 1 : lda;
+            nint brs = tb == Transpose.No ? ldb : 1, bcs = tb == Transpose.No ? 1 : ldb;
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kb = Math.Min(KC, k - pc);
+                float be = pc == 0 ? beta : 1f;
+                for (int i = i0; i < i1; i++)
+                for (int j = j0; j < j1; j++)
+                {
+                    float* ai = a + i * ars + pc * acs;
+                    float* bj = b + j * bcs + pc * brs;
+                    float s = 0;
+                    for (int p = 0; p < kb; p++) s = MathF.FusedMultiplyAdd(ai[p * acs], bj[p * brs], s);
+                    ref float cij = ref c[i * ldc + j];
+                    cij = be == 0 ? alpha * s : MathF.FusedMultiplyAdd(be, cij, alpha * s);
+                }
+            }
+        }
+    }
+
+    /// <summary>Per-thread pack buffers, grown on demand and then reused (no allocation in steady state).</summary>
+    private sealed class PackBuffers
+    {
+        [ThreadStatic] private static PackBuffers? _current;
+        public float[] A = [];
+        public float[] B = [];
+
+        public static PackBuffers Get(int bFloats, int aFloats)
+        {
+            var p = _current ??= new PackBuffers();
+            // 64 floats of slack keep vector loads of a padded panel inside the array.
+            if (p.B.Length < bFloats) p.B = GC.AllocateUninitializedArray<float>(bFloats + 64);
+            if (p.A.Length < aFloats) p.A = GC.AllocateUninitializedArray<float>(aFloats + 64);
+            return p;
         }
     }
 

@@ -1,0 +1,134 @@
+// Generated-style unrolled micro-kernels for Gemm: every accumulator is a named local so the JIT keeps it in a register.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Proximal.Numerics;
+
+public static partial class Gemm
+{
+    /// <summary>Vector512&lt;float&gt; tier: a 8×32 tile of C held in 16 accumulators; each k step loads 2 vectors of B
+    /// and broadcasts 8 elements of A. Rows past <c>rows</c> re-read the last valid row (results discarded by the caller).</summary>
+    private static unsafe class Kernels512
+    {
+        public const int MR = 8;
+        public const int NR = 32;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Tile(int kb, float* a, nint rs, nint cs, int rows, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            nint last = rows - 1;
+            float* a0 = a;
+            float* a1 = a + Math.Min(1, last) * rs;
+            float* a2 = a + Math.Min(2, last) * rs;
+            float* a3 = a + Math.Min(3, last) * rs;
+            float* a4 = a + Math.Min(4, last) * rs;
+            float* a5 = a + Math.Min(5, last) * rs;
+            float* a6 = a + Math.Min(6, last) * rs;
+            float* a7 = a + Math.Min(7, last) * rs;
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero, c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero, c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero, c40 = Vector512<float>.Zero, c41 = Vector512<float>.Zero, c50 = Vector512<float>.Zero, c51 = Vector512<float>.Zero, c60 = Vector512<float>.Zero, c61 = Vector512<float>.Zero, c70 = Vector512<float>.Zero, c71 = Vector512<float>.Zero;
+            nint off = 0;
+            for (int p = 0; p < kb; p++)
+            {
+                var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[off]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[off]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[off]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[off]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector512.Create(a4[off]); c40 = Vector512.FusedMultiplyAdd(x4, b0, c40); c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector512.Create(a5[off]); c50 = Vector512.FusedMultiplyAdd(x5, b0, c50); c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+                var x6 = Vector512.Create(a6[off]); c60 = Vector512.FusedMultiplyAdd(x6, b0, c60); c61 = Vector512.FusedMultiplyAdd(x6, b1, c61);
+                var x7 = Vector512.Create(a7[off]); c70 = Vector512.FusedMultiplyAdd(x7, b0, c70); c71 = Vector512.FusedMultiplyAdd(x7, b1, c71);
+                off += cs;
+                b += ldb;
+            }
+            var va = Vector512.Create(alpha);
+            Store(c + 0 * ldc, va, beta, c00, c01);
+            Store(c + 1 * ldc, va, beta, c10, c11);
+            Store(c + 2 * ldc, va, beta, c20, c21);
+            Store(c + 3 * ldc, va, beta, c30, c31);
+            Store(c + 4 * ldc, va, beta, c40, c41);
+            Store(c + 5 * ldc, va, beta, c50, c51);
+            Store(c + 6 * ldc, va, beta, c60, c61);
+            Store(c + 7 * ldc, va, beta, c70, c71);
+        }
+
+        /// <summary>C = alpha·acc (beta == 0, C not read) or fma(beta, C, alpha·acc).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, Vector512<float> alpha, float beta, Vector512<float> v0, Vector512<float> v1)
+        {
+            v0 *= alpha;
+            v1 *= alpha;
+            if (beta == 0)
+            {
+                v0.Store(c + 0);
+                v1.Store(c + 16);
+            }
+            else
+            {
+                var vb = Vector512.Create(beta);
+                Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 0), v0).Store(c + 0);
+                Vector512.FusedMultiplyAdd(vb, Vector512.Load(c + 16), v1).Store(c + 16);
+            }
+        }
+    }
+
+    /// <summary>Vector256&lt;float&gt; tier: a 6×16 tile of C held in 12 accumulators; each k step loads 2 vectors of B
+    /// and broadcasts 6 elements of A. Rows past <c>rows</c> re-read the last valid row (results discarded by the caller).</summary>
+    private static unsafe class Kernels256
+    {
+        public const int MR = 6;
+        public const int NR = 16;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Tile(int kb, float* a, nint rs, nint cs, int rows, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            nint last = rows - 1;
+            float* a0 = a;
+            float* a1 = a + Math.Min(1, last) * rs;
+            float* a2 = a + Math.Min(2, last) * rs;
+            float* a3 = a + Math.Min(3, last) * rs;
+            float* a4 = a + Math.Min(4, last) * rs;
+            float* a5 = a + Math.Min(5, last) * rs;
+            Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero, c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero, c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero, c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero, c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero, c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+            nint off = 0;
+            for (int p = 0; p < kb; p++)
+            {
+                var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8);
+                var x0 = Vector256.Create(a0[off]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector256.Create(a1[off]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector256.Create(a2[off]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector256.Create(a3[off]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                var x4 = Vector256.Create(a4[off]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                var x5 = Vector256.Create(a5[off]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+                off += cs;
+                b += ldb;
+            }
+            var va = Vector256.Create(alpha);
+            Store(c + 0 * ldc, va, beta, c00, c01);
+            Store(c + 1 * ldc, va, beta, c10, c11);
+            Store(c + 2 * ldc, va, beta, c20, c21);
+            Store(c + 3 * ldc, va, beta, c30, c31);
+            Store(c + 4 * ldc, va, beta, c40, c41);
+            Store(c + 5 * ldc, va, beta, c50, c51);
+        }
+
+        /// <summary>C = alpha·acc (beta == 0, C not read) or fma(beta, C, alpha·acc).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, Vector256<float> alpha, float beta, Vector256<float> v0, Vector256<float> v1)
+        {
+            v0 *= alpha;
+            v1 *= alpha;
+            if (beta == 0)
+            {
+                v0.Store(c + 0);
+                v1.Store(c + 8);
+            }
+            else
+            {
+                var vb = Vector256.Create(beta);
+                Vector256.FusedMultiplyAdd(vb, Vector256.Load(c + 0), v0).Store(c + 0);
+                Vector256.FusedMultiplyAdd(vb, Vector256.Load(c + 8), v1).Store(c + 8);
+            }
+        }
+    }
+}
