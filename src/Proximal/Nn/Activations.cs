@@ -40,6 +40,9 @@ public abstract class ActivationLayer : ILayer
 
     private protected abstract void Apply(ReadOnlySpan<float> x, Span<float> y);
 
+    /// <summary>y[r, :] = f(z[r, :] + bias): the bias of the preceding Linear fused into this pass.</summary>
+    private protected abstract void ApplyWithBias(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, int rows, Span<float> y);
+
     /// <summary>result = f'(x) ⊙ v, with f'(x) computed from y = f(x).</summary>
     private protected abstract void DerivativeTimes(ReadOnlySpan<float> y, ReadOnlySpan<float> v, Span<float> result);
 
@@ -51,6 +54,18 @@ public abstract class ActivationLayer : ILayer
         Batch = batch;
         var y = Guard.Ensure(ref _output, n).AsSpan(0, (int)n);
         Apply(input, y);
+        return y;
+    }
+
+    /// <summary>Forward of f(z + bias) where z = x·Wᵀ came from a Linear that skipped its bias.</summary>
+    internal ReadOnlySpan<float> ForwardWithBias(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, int batch)
+    {
+        if (bias.Length != Size) throw new ArgumentException($"{Name}: bias has {bias.Length} entries, expected {Size}.", nameof(bias));
+        int n = batch * Size;
+        Guard.Length(z.Length, n, Name, Guard.Operand.Input, batch, Size, nameof(z));
+        Batch = batch;
+        var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
+        ApplyWithBias(z, bias, batch, y);
         return y;
     }
 
@@ -88,6 +103,7 @@ public abstract class ActivationLayer : ILayer
 public sealed class Tanh(int size, string name = "tanh") : ActivationLayer(size, name)
 {
     private protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+    private protected override void ApplyWithBias(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, int rows, Span<float> y) => Kernels.BiasTanh(z, bias, rows, y);
     private protected override void DerivativeTimes(ReadOnlySpan<float> y, ReadOnlySpan<float> v, Span<float> result) => Kernels.TanhDerivativeTimes(y, v, result);
 }
 
@@ -95,5 +111,6 @@ public sealed class Tanh(int size, string name = "tanh") : ActivationLayer(size,
 public sealed class Relu(int size, string name = "relu") : ActivationLayer(size, name)
 {
     private protected override void Apply(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    private protected override void ApplyWithBias(ReadOnlySpan<float> z, ReadOnlySpan<float> bias, int rows, Span<float> y) => Kernels.BiasRelu(z, bias, rows, y);
     private protected override void DerivativeTimes(ReadOnlySpan<float> y, ReadOnlySpan<float> v, Span<float> result) => Kernels.ReluDerivativeTimes(y, v, result);
 }

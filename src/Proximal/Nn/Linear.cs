@@ -77,18 +77,24 @@ public sealed class Linear : ILayer
         BiasValues.Clear();
     }
 
-    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch) => Forward(input, batch, addBias: true);
+
+    /// <summary>
+    /// Forward with the input copied. With <paramref name="addBias"/> false the result is x·Wᵀ only and
+    /// the caller adds the bias (fused into the following activation by <see cref="Mlp"/>).
+    /// </summary>
+    internal ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch, bool addBias)
     {
         long n = CheckInput(input.Length, batch);
         input.CopyTo(Guard.Ensure(ref _inputCopy, n));
-        return ForwardCore(_inputCopy, batch);
+        return ForwardCore(_inputCopy, batch, addBias);
     }
 
     /// <summary>Forward on a buffer owned by a neighbouring layer: referenced, not copied.</summary>
-    internal ReadOnlySpan<float> ForwardShared(float[] input, int batch)
+    internal ReadOnlySpan<float> ForwardShared(float[] input, int batch, bool addBias)
     {
         CheckInput(Math.Min(input.Length, batch * InputSize), batch);
-        return ForwardCore(input, batch);
+        return ForwardCore(input, batch, addBias);
     }
 
     private long CheckInput(int length, int batch)
@@ -100,7 +106,7 @@ public sealed class Linear : ILayer
         return n;
     }
 
-    private ReadOnlySpan<float> ForwardCore(float[] input, int batch)
+    private ReadOnlySpan<float> ForwardCore(float[] input, int batch, bool addBias)
     {
         _input = input;
         Batch = batch;
@@ -109,9 +115,9 @@ public sealed class Linear : ILayer
         var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
         var x = input.AsSpan(0, batch * InputSize);
         // Bias first, then GEMM with beta = 1 adds x·Wᵀ: one pass over y instead of two.
-        Kernels.BroadcastRows(BiasValues, y, batch);
+        if (addBias) Kernels.BroadcastRows(BiasValues, y, batch);
         Gemm.Multiply(Transpose.No, Transpose.Yes, batch, OutputSize, InputSize, 1f,
-            x, InputSize, WeightValues, InputSize, 1f, y, OutputSize, Threads);
+            x, InputSize, WeightValues, InputSize, addBias ? 1f : 0f, y, OutputSize, Threads);
         return y;
     }
 

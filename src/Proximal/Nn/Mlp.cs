@@ -76,12 +76,14 @@ public sealed class Mlp : ILayer
 
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
     {
-        var y = _linears[0].Forward(input, batch);
+        // Hidden layers: GEMM without bias, then one pass computing act(z + b).
+        bool hidden = _activations.Length > 0;
+        var y = _linears[0].Forward(input, batch, addBias: !hidden);
         for (int i = 0; i < _activations.Length; i++)
         {
             var act = _activations[i];
-            act.Forward(y, batch);
-            y = _linears[i + 1].ForwardShared(act.OutputBuffer, batch);
+            act.ForwardWithBias(y, _linears[i].BiasValues, batch);
+            y = _linears[i + 1].ForwardShared(act.OutputBuffer, batch, addBias: i + 1 == _activations.Length);
         }
         return y;
     }
