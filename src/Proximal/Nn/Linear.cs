@@ -1,0 +1,192 @@
+using Proximal.Numerics;
+
+namespace Proximal.Nn;
+
+/// <summary>
+/// Fully connected layer y = x·Wᵀ + b on row-major batches: x [batch × in], W [out × in] (row-major, one
+/// row per output unit, as PyTorch stores it), b [out], y [batch × out].
+/// <para>
+/// K-FAC needs each layer's input and the gradient w.r.t. its output: <see cref="LastInput"/> and
+/// <see cref="LastOutputGradient"/> expose them for the last forward/backward pass.
+/// The public <see cref="Forward"/> and <see cref="Backward"/> copy their argument into layer-owned
+/// storage (so the caller may reuse its buffer); inside an <see cref="Mlp"/> the neighbouring layer's
+/// buffer is referenced instead, which saves that copy.
+/// </para>
+/// </summary>
+public sealed class Linear : ILayer
+{
+    private readonly Parameters _parameters;
+    private float[] _inputCopy = [], _outputGradientCopy = [];
+    private float[] _output = [], _inputGradient = [], _tangent = [];
+    private float[] _input = [], _outputGradient = [];
+    private bool _hasOutputGradient;
+    private readonly string _label; // formatted once: hot-path checks must not build strings
+
+    /// <summary>Allocates W [<paramref name="outputSize"/> × <paramref name="inputSize"/>] as "<paramref name="name"/>.weight" and b as "<paramref name="name"/>.bias", both zero.</summary>
+    public Linear(Parameters parameters, int inputSize, int outputSize, string name = "linear")
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        Guard.Size(inputSize, $"Linear '{name}' input size", nameof(inputSize));
+        Guard.Size(outputSize, $"Linear '{name}' output size", nameof(outputSize));
+        if ((long)inputSize * outputSize > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, $"Linear '{name}': {outputSize}×{inputSize} weights exceed the largest array.");
+        _parameters = parameters;
+        Name = name;
+        _label = $"Linear '{name}'";
+        InputSize = inputSize;
+        OutputSize = outputSize;
+        Weight = parameters.Allocate(inputSize * outputSize, name + ".weight");
+        Bias = parameters.Allocate(outputSize, name + ".bias");
+    }
+
+    public string Name { get; }
+    public int InputSize { get; }
+    public int OutputSize { get; }
+    public int Batch { get; private set; }
+    public Parameters Parameters => _parameters;
+
+    /// <summary>Slice of W, row-major [OutputSize × InputSize].</summary>
+    public ParameterSlice Weight { get; }
+
+    /// <summary>Slice of b [OutputSize].</summary>
+    public ParameterSlice Bias { get; }
+
+    /// <summary>Threads handed to <see cref="Gemm.Multiply"/> (1 keeps results independent of the machine's core count).</summary>
+    public int Threads
+    {
+        get;
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"Linear '{Name}': Threads must be at least 1.");
+    } = 1;
+
+    /// <summary>W as a span, row-major [OutputSize × InputSize].</summary>
+    public Span<float> WeightValues => _parameters.Values.AsSpan(Weight.Offset, Weight.Length);
+
+    /// <summary>b as a span [OutputSize].</summary>
+    public Span<float> BiasValues => _parameters.Values.AsSpan(Bias.Offset, Bias.Length);
+
+    /// <summary>Input of the last forward pass [Batch × InputSize] (empty before the first).</summary>
+    public ReadOnlySpan<float> LastInput => _input.AsSpan(0, Batch * InputSize);
+
+    /// <summary>∂L/∂y of the last backward pass [Batch × OutputSize]; empty when no backward pass followed the last forward.</summary>
+    public ReadOnlySpan<float> LastOutputGradient => _hasOutputGradient ? _outputGradient.AsSpan(0, Batch * OutputSize) : default;
+
+    /// <summary>Orthogonal W scaled by <paramref name="gain"/> (see <see cref="Orthogonal"/>) and zero b.</summary>
+    public void InitializeOrthogonal(Rng rng, double gain)
+    {
+        Orthogonal.Fill(WeightValues, OutputSize, InputSize, gain, rng);
+        BiasValues.Clear();
+    }
+
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch) => Forward(input, batch, addBias: true);
+
+    /// <summary>
+    /// Forward with the input copied. With <paramref name="addBias"/> false the result is x·Wᵀ only and
+    /// the caller adds the bias (fused into the following activation by <see cref="Mlp"/>).
+    /// </summary>
+    internal ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch, bool addBias)
+    {
+        long n = CheckInput(input.Length, batch);
+        input.CopyTo(Guard.Ensure(ref _inputCopy, n));
+        return ForwardCore(_inputCopy, batch, addBias);
+    }
+
+    /// <summary>Forward on a buffer owned by a neighbouring layer: referenced, not copied.</summary>
+    internal ReadOnlySpan<float> ForwardShared(float[] input, int batch, bool addBias)
+    {
+        CheckInput(Math.Min(input.Length, batch * InputSize), batch);
+        return ForwardCore(input, batch, addBias);
+    }
+
+    private long CheckInput(int length, int batch)
+    {
+        Guard.Batch(batch, _label);
+        long n = Guard.Elements(batch, InputSize, _label);
+        Guard.Elements(batch, OutputSize, _label);
+        Guard.Length(length, n, _label, Guard.Operand.Input, batch, InputSize, "input");
+        return n;
+    }
+
+    private ReadOnlySpan<float> ForwardCore(float[] input, int batch, bool addBias)
+    {
+        _input = input;
+        Batch = batch;
+        _hasOutputGradient = false;
+        int n = batch * OutputSize;
+        var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
+        var x = input.AsSpan(0, batch * InputSize);
+        // Bias first, then GEMM with beta = 1 adds x·Wᵀ: one pass over y instead of two.
+        if (addBias) Kernels.BroadcastRows(BiasValues, y, batch);
+        Gemm.Multiply(Transpose.No, Transpose.Yes, batch, OutputSize, InputSize, 1f,
+            x, InputSize, WeightValues, InputSize, addBias ? 1f : 0f, y, OutputSize, Threads);
+        return y;
+    }
+
+    public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient = true)
+    {
+        long n = CheckOutputGradient(outputGradient.Length);
+        outputGradient.CopyTo(Guard.Ensure(ref _outputGradientCopy, n));
+        return BackwardCore(_outputGradientCopy, computeInputGradient);
+    }
+
+    internal ReadOnlySpan<float> BackwardShared(float[] outputGradient, bool computeInputGradient)
+    {
+        CheckOutputGradient(Math.Min(outputGradient.Length, Batch * OutputSize));
+        return BackwardCore(outputGradient, computeInputGradient);
+    }
+
+    private long CheckOutputGradient(int length)
+    {
+        Guard.HasForward(Batch, _label, "Backward");
+        long n = (long)Batch * OutputSize;
+        Guard.Length(length, n, _label, Guard.Operand.OutputGradient, Batch, OutputSize, "outputGradient");
+        return n;
+    }
+
+    private ReadOnlySpan<float> BackwardCore(float[] outputGradient, bool computeInputGradient)
+    {
+        _outputGradient = outputGradient;
+        _hasOutputGradient = true;
+        int batch = Batch;
+        var g = outputGradient.AsSpan(0, batch * OutputSize);
+        var x = _input.AsSpan(0, batch * InputSize);
+        var grads = _parameters.Gradients;
+        // ∂L/∂W += gᵀ·x   [out × in]
+        Gemm.Multiply(Transpose.Yes, Transpose.No, OutputSize, InputSize, batch, 1f,
+            g, OutputSize, x, InputSize, 1f, grads.AsSpan(Weight.Offset, Weight.Length), InputSize, Threads);
+        // ∂L/∂b += Σ_rows g
+        Kernels.AddColumnSums(g, batch, grads.AsSpan(Bias.Offset, Bias.Length));
+        if (!computeInputGradient) return default;
+        int m = batch * InputSize;
+        var dx = Guard.Ensure(ref _inputGradient, m).AsSpan(0, m);
+        // ∂L/∂x = g·W   [batch × in]
+        Gemm.Multiply(Transpose.No, Transpose.No, batch, InputSize, OutputSize, 1f,
+            g, OutputSize, WeightValues, InputSize, 0f, dx, InputSize, Threads);
+        return dx;
+    }
+
+    internal float[] InputGradientBuffer => _inputGradient;
+
+    public ReadOnlySpan<float> Jvp(ReadOnlySpan<float> parameterTangent, ReadOnlySpan<float> inputTangent = default)
+    {
+        Guard.HasForward(Batch, _label, "Jvp");
+        Guard.Length(parameterTangent.Length, _parameters.Count, _label, Guard.Operand.ParameterTangent, Batch, 0, nameof(parameterTangent));
+        int batch = Batch;
+        if (!inputTangent.IsEmpty)
+            Guard.Length(inputTangent.Length, (long)batch * InputSize, _label, Guard.Operand.InputTangent, batch, InputSize, nameof(inputTangent));
+        int n = batch * OutputSize;
+        var t = Guard.Ensure(ref _tangent, n).AsSpan(0, n);
+        // ẏ = ḃ + x·Ẇᵀ + ẋ·Wᵀ
+        Kernels.BroadcastRows(parameterTangent.Slice(Bias.Offset, Bias.Length), t, batch);
+        Gemm.Multiply(Transpose.No, Transpose.Yes, batch, OutputSize, InputSize, 1f,
+            _input.AsSpan(0, batch * InputSize), InputSize, parameterTangent.Slice(Weight.Offset, Weight.Length), InputSize, 1f, t, OutputSize, Threads);
+        if (!inputTangent.IsEmpty)
+            Gemm.Multiply(Transpose.No, Transpose.Yes, batch, OutputSize, InputSize, 1f,
+                inputTangent, InputSize, WeightValues, InputSize, 1f, t, OutputSize, Threads);
+        return t;
+    }
+
+    internal float[] TangentBuffer => _tangent;
+    internal float[] OutputBuffer => _output;
+
+    public override string ToString() => $"Linear '{Name}' {InputSize}→{OutputSize}";
+}

@@ -1,0 +1,116 @@
+using Proximal.Numerics;
+
+namespace Proximal.Nn;
+
+/// <summary>
+/// Multi-layer perceptron: Linear → activation → … → Linear (no activation after the last layer).
+/// Layer sizes e.g. [17, 64, 64, 6]. Weights are orthogonal with <c>hiddenGain</c> for the hidden layers
+/// and <c>outputGain</c> for the last one; biases are zero (PPO: √2 hidden, 0.01 policy head, 1 value head).
+/// Parameters are allocated as "<c>name</c>.<i>i</i>.weight" / "<c>name</c>.<i>i</i>.bias" for layer i.
+/// </summary>
+public sealed class Mlp : ILayer
+{
+    /// <summary>√2, the usual gain for tanh/ReLU hidden layers.</summary>
+    public const double DefaultHiddenGain = 1.4142135623730951;
+
+    private readonly Linear[] _linears;
+    private readonly ActivationLayer[] _activations;
+    private readonly ILayer[] _layers;
+
+    public Mlp(Parameters parameters, IReadOnlyList<int> sizes, Activation hiddenActivation, Rng rng,
+        double hiddenGain = DefaultHiddenGain, double outputGain = 1.0, string name = "mlp")
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(sizes);
+        ArgumentNullException.ThrowIfNull(rng);
+        if (sizes.Count < 2) throw new ArgumentException($"Mlp '{name}' needs at least an input and an output size, got {sizes.Count} sizes.", nameof(sizes));
+        for (int i = 0; i < sizes.Count; i++)
+            if (sizes[i] <= 0) throw new ArgumentOutOfRangeException(nameof(sizes), sizes[i], $"Mlp '{name}': size {i} must be positive (a zero-size layer cannot be built); sizes = [{string.Join(", ", sizes)}].");
+        if (!Enum.IsDefined(hiddenActivation)) throw new ArgumentOutOfRangeException(nameof(hiddenActivation), hiddenActivation, $"Mlp '{name}': unknown activation.");
+
+        Name = name;
+        Parameters = parameters;
+        Sizes = sizes.ToArray();
+        HiddenActivation = hiddenActivation;
+        int count = sizes.Count - 1;
+        _linears = new Linear[count];
+        _activations = new ActivationLayer[count - 1];
+        _layers = new ILayer[2 * count - 1];
+        for (int i = 0; i < count; i++)
+        {
+            var linear = new Linear(parameters, sizes[i], sizes[i + 1], $"{name}.{i}");
+            linear.InitializeOrthogonal(rng, i == count - 1 ? outputGain : hiddenGain);
+            _linears[i] = linear;
+            _layers[2 * i] = linear;
+            if (i < count - 1)
+            {
+                ActivationLayer act = hiddenActivation == Activation.Tanh
+                    ? new Tanh(sizes[i + 1], $"{name}.{i}.tanh")
+                    : new Relu(sizes[i + 1], $"{name}.{i}.relu");
+                _activations[i] = act;
+                _layers[2 * i + 1] = act;
+            }
+        }
+    }
+
+    public string Name { get; }
+    public Parameters Parameters { get; }
+    public IReadOnlyList<int> Sizes { get; }
+    public Activation HiddenActivation { get; }
+    public int InputSize => Sizes[0];
+    public int OutputSize => Sizes[^1];
+    public int Batch => _linears[0].Batch;
+
+    /// <summary>The Linear layers in order (their LastInput / LastOutputGradient feed K-FAC).</summary>
+    public IReadOnlyList<Linear> Linears => _linears;
+
+    /// <summary>Every layer in order: Linear, activation, Linear, …, Linear.</summary>
+    public IReadOnlyList<ILayer> Layers => _layers;
+
+    /// <summary>Threads for every matrix product (1 by default: results then do not depend on the core count).</summary>
+    public int Threads
+    {
+        get => _linears[0].Threads;
+        set { foreach (var l in _linears) l.Threads = value; }
+    }
+
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
+    {
+        // Hidden layers: GEMM without bias, then one pass computing act(z + b).
+        bool hidden = _activations.Length > 0;
+        var y = _linears[0].Forward(input, batch, addBias: !hidden);
+        for (int i = 0; i < _activations.Length; i++)
+        {
+            var act = _activations[i];
+            act.ForwardWithBias(y, _linears[i].BiasValues, batch);
+            y = _linears[i + 1].ForwardShared(act.OutputBuffer, batch, addBias: i + 1 == _activations.Length);
+        }
+        return y;
+    }
+
+    public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient = true)
+    {
+        int last = _linears.Length - 1;
+        var g = _linears[last].Backward(outputGradient, computeInputGradient || last > 0);
+        for (int i = last - 1; i >= 0; i--)
+        {
+            var act = _activations[i];
+            act.Backward(g);
+            g = _linears[i].BackwardShared(act.InputGradientBuffer, computeInputGradient || i > 0);
+        }
+        return g;
+    }
+
+    public ReadOnlySpan<float> Jvp(ReadOnlySpan<float> parameterTangent, ReadOnlySpan<float> inputTangent = default)
+    {
+        var t = _linears[0].Jvp(parameterTangent, inputTangent);
+        for (int i = 0; i < _activations.Length; i++)
+        {
+            t = _activations[i].Jvp(default, t);
+            t = _linears[i + 1].Jvp(parameterTangent, t);
+        }
+        return t;
+    }
+
+    public override string ToString() => $"Mlp '{Name}' [{string.Join("→", Sizes)}] {HiddenActivation}";
+}

@@ -1,0 +1,72 @@
+using Proximal.Nn;
+using Proximal.Numerics;
+
+namespace Proximal.Tests.Nn;
+
+public class KernelTests
+{
+    [Fact]
+    public void TanhIsAccurateEverywhere()
+    {
+        // Dense sweep, tiny values, saturation and specials. TensorPrimitives.Tanh is accurate to ~1e-7
+        // absolute (not relative) near 0, which is far below the noise of a float32 network.
+        var xs = new List<float>();
+        for (int i = -20000; i <= 20000; i++) xs.Add(i * 1e-3f);
+        xs.AddRange([1e-30f, -1e-30f, 1e-7f, 0.39999998f, 0.4f, 0.40000004f, 20f, -50f, 1e30f, float.MaxValue, float.Epsilon, 0f, -0f]);
+        var x = xs.ToArray();
+        var y = new Tanh(x.Length).Forward(x, 1);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Tanh(x[i]);
+            double err = Math.Abs(y[i] - e);
+            Assert.True(err <= 2e-7 + 1e-6 * Math.Abs(e), $"tanh({x[i]:R}) = {y[i]:R}, expected {e:R}");
+        }
+        Assert.True(float.IsNegative(new Tanh(1).Forward([-0f], 1)[0]));
+        var special = new Tanh(3).Forward([float.PositiveInfinity, float.NegativeInfinity, float.NaN], 1);
+        Assert.Equal(1f, special[0]);
+        Assert.Equal(-1f, special[1]);
+        Assert.True(float.IsNaN(special[2]));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(37)]
+    [InlineData(64)]
+    [InlineData(100)]
+    public void ColumnSumsMatchReference(int cols)
+    {
+        var rng = new Rng((ulong)cols);
+        const int rows = 13;
+        var m = Reference.RandomFloats(rng, rows * cols);
+        var sums = Reference.RandomFloats(rng, cols);
+        var expected = new double[cols];
+        for (int c = 0; c < cols; c++)
+        {
+            expected[c] = sums[c];
+            for (int r = 0; r < rows; r++) expected[c] += m[r * cols + c];
+        }
+        Kernels.AddColumnSums(m, rows, sums);
+        Reference.Close(expected, sums, 1e-5, 1e-5, "sums");
+    }
+
+    [Theory]
+    [InlineData(Activation.Tanh)]
+    [InlineData(Activation.Relu)]
+    public void FusedBiasActivationEqualsSeparateLayers(Activation a)
+    {
+        // Mlp fuses each hidden bias into its activation; the public layers do the same math unfused.
+        var rng = new Rng(30);
+        var p = new Parameters();
+        var mlp = new Mlp(p, [5, 19, 3], a, rng);
+        for (int i = 0; i < p.Count; i++) p.Values[i] = (float)rng.NextGaussian();
+        var x = Reference.RandomFloats(rng, 4 * 5);
+        var fused = mlp.Forward(x, 4).ToArray();
+        var h = mlp.Linears[0].Forward(x, 4);
+        ActivationLayer act = a == Activation.Tanh ? new Tanh(19) : new Relu(19);
+        var separate = mlp.Linears[1].Forward(act.Forward(h, 4), 4).ToArray();
+        // Equal up to the order of one addition (b + x·Wᵀ vs x·Wᵀ + b inside a blocked GEMM).
+        Reference.Close(Reference.ToDouble(separate), fused, 1e-6, 1e-6, "fused");
+    }
+}
