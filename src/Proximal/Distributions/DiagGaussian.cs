@@ -33,7 +33,7 @@ public sealed class DiagGaussian
         DistributionChecks.LogStdPerRow(logStd.Length, rows, ActionDim, name);
 
     private void CheckRows(int length, int rows, string name) =>
-        DistributionChecks.Length(length, rows * ActionDim, name, $"[B × d] = [{rows} × {ActionDim}]");
+        DistributionChecks.Matrix(length, rows, ActionDim, name);
 
     /// <summary>actions = mean + exp(logStd) · ε with ε ~ N(0, 1) from <paramref name="rng"/>, drawn row by row.</summary>
     public void Sample(ReadOnlySpan<float> mean, ReadOnlySpan<float> logStd, Rng rng, Span<float> actions)

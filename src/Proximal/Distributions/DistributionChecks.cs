@@ -17,6 +17,13 @@ internal static class DistributionChecks
             throw new ArgumentException($"{name} has {actual} values; expected {expected} ({shape}).", name);
     }
 
+    /// <summary>Checks a [rows × width] span; the message is only formatted on failure (no steady-state allocation).</summary>
+    public static void Matrix(int actual, int rows, int width, string name)
+    {
+        if (actual != rows * width)
+            throw new ArgumentException($"{name} has {actual} values; expected {rows * width} ([B × {width}] with B = {rows}).", name);
+    }
+
     /// <summary>Mask must be empty (no masking) or exactly as long as the logits.</summary>
     public static void Mask(int maskLength, int logitsLength)
     {

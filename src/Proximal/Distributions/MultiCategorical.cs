@@ -48,7 +48,7 @@ public sealed class MultiCategorical
     }
 
     private void CheckActions(int length, int rows, string name) =>
-        DistributionChecks.Length(length, rows * ComponentCount, name, $"[B × k] = [{rows} × {ComponentCount}]");
+        DistributionChecks.Matrix(length, rows, ComponentCount, name);
 
     private static ReadOnlySpan<bool> Sub(ReadOnlySpan<bool> mask, int offset, int n) => mask.IsEmpty ? default : mask.Slice(offset, n);
 

@@ -31,7 +31,7 @@ public sealed class SquashedGaussian
     public int BatchSizeOf(ReadOnlySpan<float> mean) => DistributionChecks.Rows(mean.Length, ActionDim, nameof(mean), "ActionDim");
 
     private void CheckRows(int length, int rows, string name) =>
-        DistributionChecks.Length(length, rows * ActionDim, name, $"[B × d] = [{rows} × {ActionDim}]");
+        DistributionChecks.Matrix(length, rows, ActionDim, name);
 
     /// <summary>softplus(x) = log(1 + eˣ) without overflow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
