@@ -109,7 +109,7 @@ public sealed class Categorical
         {
             var z = logits.Slice(b * n, n);
             var m = MaskRow(actionMask, b * n, n);
-            entropy[b] = CategoricalRow.Entropy(z, m, CategoricalRow.CheckedLogSumExp(z, m, nameof(logits), b, -1));
+            entropy[b] = CategoricalRow.EntropyAndLogSumExp(z, m, out _, nameof(logits), b, -1);
         }
     }
 
@@ -124,9 +124,8 @@ public sealed class Categorical
             var zo = oldLogits.Slice(b * n, n);
             var zn = newLogits.Slice(b * n, n);
             var m = MaskRow(actionMask, b * n, n);
-            float lo = CategoricalRow.CheckedLogSumExp(zo, m, nameof(oldLogits), b, -1);
             float ln = CategoricalRow.CheckedLogSumExp(zn, m, nameof(newLogits), b, -1);
-            kl[b] = CategoricalRow.Kl(zo, lo, zn, ln, m);
+            kl[b] = CategoricalRow.Kl(zo, zn, ln, m, nameof(oldLogits), b, -1);
         }
     }
 
@@ -160,8 +159,8 @@ public sealed class Categorical
         {
             var z = logits.Slice(b * n, n);
             var m = MaskRow(actionMask, b * n, n);
-            float lse = CategoricalRow.CheckedLogSumExp(z, m, nameof(logits), b, -1);
-            CategoricalRow.EntropyBackward(z, m, lse, gradEntropy[b], gradLogits.Slice(b * n, n));
+            float h = CategoricalRow.EntropyAndLogSumExp(z, m, out float lse, nameof(logits), b, -1);
+            CategoricalRow.EntropyBackward(z, m, lse, h, gradEntropy[b], gradLogits.Slice(b * n, n));
         }
     }
 

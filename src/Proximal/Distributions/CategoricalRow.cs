@@ -64,33 +64,56 @@ internal static class CategoricalRow
         throw new ArgumentException($"{name}[{where}]: every allowed logit is −∞, so no action has positive probability.", name);
     }
 
-    public static float Entropy(ReadOnlySpan<float> z, ReadOnlySpan<bool> mask, float lse)
+    /// <summary>
+    /// One exp pass for both log Σ exp(z) and the entropy: with m = max, e_i = exp(z_i − m), s = Σ e_i,
+    /// t = Σ e_i (z_i − m): lse = m + log s and H = log s − t/s. Throws like <see cref="CheckedLogSumExp"/>.
+    /// </summary>
+    public static float EntropyAndLogSumExp(ReadOnlySpan<float> z, ReadOnlySpan<bool> mask, out float lse, string name, int row, int component)
     {
-        // H = −Σ p_i log p_i with log p_i = z_i − lse.
-        float h = 0f;
-        for (int i = 0; i < z.Length; i++)
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < z.Length; i++) if (Allowed(mask, i) && z[i] > max) max = z[i];
+        float s = 0f, t = 0f;
+        if (float.IsFinite(max))
         {
-            if (!Allowed(mask, i)) continue;
-            float logP = z[i] - lse;
-            float p = MathF.Exp(logP);
-            if (p > 0f) h -= p * logP;
+            for (int i = 0; i < z.Length; i++)
+            {
+                if (!Allowed(mask, i)) continue;
+                float d = z[i] - max;
+                float e = MathF.Exp(d);
+                s += e;
+                if (e > 0f) t += e * d; // a −∞ logit has e = 0 and must not add 0·(−∞)
+            }
         }
-        return h;
+        float logS = MathF.Log(s);
+        lse = max + logS;
+        if (!float.IsFinite(lse)) lse = CheckedLogSumExp(z, mask, name, row, component); // throws with the cause
+        return logS - t / s;
     }
 
-    /// <summary>KL(old ‖ new) = Σ p_old (log p_old − log p_new).</summary>
-    public static float Kl(ReadOnlySpan<float> zOld, float lseOld, ReadOnlySpan<float> zNew, float lseNew, ReadOnlySpan<bool> mask)
+    /// <summary>
+    /// KL(old ‖ new) = Σ p_old (log p_old − log p_new) in one exp pass over the old logits, given the new
+    /// row's log Σ exp. With m = max(old), e_i = exp(zo_i − m), s = Σ e_i: KL = Σ e_i (zo_i − m − log p_new,i) / s − log s.
+    /// Not clamped at 0: rounding can leave about −1e-7 when old == new, and a clamp would hide real errors.
+    /// </summary>
+    public static float Kl(ReadOnlySpan<float> zOld, ReadOnlySpan<float> zNew, float lseNew, ReadOnlySpan<bool> mask, string name, int row, int component)
     {
-        float kl = 0f;
-        for (int i = 0; i < zOld.Length; i++)
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < zOld.Length; i++) if (Allowed(mask, i) && zOld[i] > max) max = zOld[i];
+        float s = 0f, t = 0f;
+        if (float.IsFinite(max))
         {
-            if (!Allowed(mask, i)) continue;
-            float logPOld = zOld[i] - lseOld;
-            float pOld = MathF.Exp(logPOld);
-            if (pOld > 0f) kl += pOld * (logPOld - (zNew[i] - lseNew));
+            for (int i = 0; i < zOld.Length; i++)
+            {
+                if (!Allowed(mask, i)) continue;
+                float d = zOld[i] - max;
+                float e = MathF.Exp(d);
+                s += e;
+                if (e > 0f) t += e * (d - (zNew[i] - lseNew));
+            }
         }
-        // Rounding can leave a tiny negative value when the two distributions are equal; KL is never negative.
-        return MathF.Max(kl, 0f);
+        float logS = MathF.Log(s);
+        if (!float.IsFinite(max + logS)) CheckedLogSumExp(zOld, mask, name, row, component); // throws with the cause
+        return t / s - logS;
     }
 
     /// <summary>grad_i += g · (δ_{i,a} − p_i).</summary>
@@ -102,9 +125,8 @@ internal static class CategoricalRow
     }
 
     /// <summary>dH/dz_i = −p_i (log p_i + H); grad_i += g · that.</summary>
-    public static void EntropyBackward(ReadOnlySpan<float> z, ReadOnlySpan<bool> mask, float lse, float g, Span<float> grad)
+    public static void EntropyBackward(ReadOnlySpan<float> z, ReadOnlySpan<bool> mask, float lse, float h, float g, Span<float> grad)
     {
-        float h = Entropy(z, mask, lse);
         for (int i = 0; i < z.Length; i++)
         {
             if (!Allowed(mask, i)) continue;

@@ -127,7 +127,7 @@ public sealed class DiagGaussian
                 sum += ln - lo + 0.5f * (MathF.Exp(2f * (lo - ln)) + dm * dm * invVarNew) - 0.5f;
             }
             if (float.IsNaN(sum)) ThrowNaN(b, oldMean, newMean, nameof(newMean), nameof(oldMean));
-            kl[b] = MathF.Max(sum, 0f); // rounding can dip just below 0 when old == new
+            kl[b] = sum; // not clamped: rounding may give about −1e-7 when old == new
         }
     }
 

@@ -127,7 +127,7 @@ public sealed class MultiCategorical
                 int o = b * w + _offsets[c], n = _nvec[c];
                 var z = logits.Slice(o, n);
                 var m = Sub(actionMask, o, n);
-                sum += CategoricalRow.Entropy(z, m, CategoricalRow.CheckedLogSumExp(z, m, nameof(logits), b, c));
+                sum += CategoricalRow.EntropyAndLogSumExp(z, m, out _, nameof(logits), b, c);
             }
             entropy[b] = sum;
         }
@@ -148,9 +148,8 @@ public sealed class MultiCategorical
                 var zo = oldLogits.Slice(o, n);
                 var zn = newLogits.Slice(o, n);
                 var m = Sub(actionMask, o, n);
-                float lo = CategoricalRow.CheckedLogSumExp(zo, m, nameof(oldLogits), b, c);
                 float ln = CategoricalRow.CheckedLogSumExp(zn, m, nameof(newLogits), b, c);
-                sum += CategoricalRow.Kl(zo, lo, zn, ln, m);
+                sum += CategoricalRow.Kl(zo, zn, ln, m, nameof(oldLogits), b, c);
             }
             kl[b] = sum;
         }
@@ -187,8 +186,8 @@ public sealed class MultiCategorical
                 int o = b * w + _offsets[c], n = _nvec[c];
                 var z = logits.Slice(o, n);
                 var m = Sub(actionMask, o, n);
-                float lse = CategoricalRow.CheckedLogSumExp(z, m, nameof(logits), b, c);
-                CategoricalRow.EntropyBackward(z, m, lse, gradEntropy[b], gradLogits.Slice(o, n));
+                float h = CategoricalRow.EntropyAndLogSumExp(z, m, out float lse, nameof(logits), b, c);
+                CategoricalRow.EntropyBackward(z, m, lse, h, gradEntropy[b], gradLogits.Slice(o, n));
             }
     }
 
