@@ -93,6 +93,33 @@ public class MultiCategoricalTests
     }
 
     [Fact]
+    public void FisherVectorProductIsTheBlockDiagonalKlHessian()
+    {
+        var rng = new Rng(19);
+        var (logits, _, mask) = Batch(rng);
+        var v = Randn(rng, B * W);
+        var fv = new float[B * W];
+        new MultiCategorical(Nvec).FisherVectorProduct(logits, v, fv, mask);
+        // Directional derivative of the KL gradient (p_new − p_old) along v, per component, by central differences.
+        const double h = 1e-5;
+        var expected = new double[B * W];
+        for (int b = 0; b < B; b++)
+        {
+            int o = b * W;
+            for (int c = 0; c < K; c++)
+            {
+                int n = Nvec[c];
+                var up = new double[n]; var down = new double[n];
+                for (int i = 0; i < n; i++) { up[i] = logits[o + i] + h * v[o + i]; down[i] = logits[o + i] - h * v[o + i]; }
+                var pu = Softmax(up, mask.AsSpan(o, n)); var pd = Softmax(down, mask.AsSpan(o, n));
+                for (int i = 0; i < n; i++) expected[o + i] = (pu[i] - pd[i]) / (2 * h);
+                o += n;
+            }
+        }
+        AllClose(expected, fv, 1e-5, 1e-4, "F v");
+    }
+
+    [Fact]
     public void SamplesRespectRangesAndMasks()
     {
         var rng = new Rng(17);
