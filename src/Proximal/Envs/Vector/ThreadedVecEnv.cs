@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Proximal.Envs.Vector;
 
@@ -19,6 +20,7 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
     private int _pending, _sleepingWorkers, _mainSleeping;
     private volatile int _command;
     private Exception? _workerCrash;
+    private readonly long[] _workerAllocated;
     private bool _disposed;
 
     /// <param name="threads">Total threads including the caller's; default min(processor count, N).</param>
@@ -34,6 +36,7 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
         _blockStart = new int[t + 1];
         for (int b = 0; b <= t; b++) _blockStart[b] = (int)((long)b * NumEnvs / t);
         _workers = new Thread[t - 1];
+        _workerAllocated = new long[t];
         for (int w = 0; w < _workers.Length; w++)
         {
             int block = w + 1;
@@ -96,6 +99,7 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
             if (command == Command.Stop) return;
             try { RunRange(command, _blockStart[block], _blockStart[block + 1]); }
             catch (Exception e) { _workerCrash ??= e; }
+            _workerAllocated[block] = GC.GetAllocatedBytesForCurrentThread();
             if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _mainSleeping) > 0)
                 lock (_doneGate) Monitor.PulseAll(_doneGate);
         }
@@ -117,6 +121,12 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
             while (Volatile.Read(ref _generation) < generation) Monitor.Wait(_gate);
             Interlocked.Decrement(ref _sleepingWorkers);
         }
+    }
+
+    /// <summary>Bytes allocated so far by the worker threads (a test hook for the no-allocation guarantee).</summary>
+    internal long WorkerAllocatedBytes
+    {
+        get { long s = 0; foreach (long b in _workerAllocated) s += Volatile.Read(ref Unsafe.AsRef(in b)); return s; }
     }
 
     public override void Dispose()
