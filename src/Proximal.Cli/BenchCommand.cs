@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Measure throughput (figures and ratios; --json for one JSON object per case).");
+        bench.Subcommands.Add(Proximal.Cli.Bench.EnvBench.CreateCommand());
         return bench;
     }
 }
