@@ -10,6 +10,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Measure throughput (figures and ratios; --json for one JSON object per case).");
         bench.Subcommands.Add(CreateNn());
+        bench.Subcommands.Add(Proximal.Cli.Bench.EnvBench.CreateCommand());
         return bench;
     }
 
@@ -22,7 +23,7 @@ internal static class BenchCommand
         {
             var report = new BenchReport(parseResult.GetValue(json));
             double peakGflops = NnBench.Run(report);
-            _ = peakGflops; // wire here: MlpBench.Run(report, peakGflops);
+            MlpBench.Run(report, peakGflops);
             return 0;
         });
         return nn;

@@ -4,4 +4,5 @@ using Proximal.Cli;
 var root = new RootCommand("Proximal: deep reinforcement learning for .NET (PPO and its family).");
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
+root.Subcommands.Add(EnvsCommand.Create());
 return await root.Parse(args).InvokeAsync();
