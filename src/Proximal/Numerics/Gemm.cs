@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Proximal.Numerics;
 
@@ -230,16 +231,52 @@ public static partial class Gemm
                 }
                 else
                 {
-                    // op(B)[p, j] = B[j, p]: read each stored row once, scatter it down the panel column.
-                    for (int j = 0; j < w; j++)
+                    // op(B)[p, j] = B[j, p]: a transpose. 8×8 blocks with AVX shuffles where possible
+                    // (scalar transposing was the main cost of small Bᵀ products), scalar for the ragged rest.
+                    float* src = b + (j0 + jp) * ldb + p0;
+                    int p8 = 0, w8 = 0;
+                    if (Avx.IsSupported)
                     {
-                        float* src = b + (j0 + jp + j) * ldb + p0;
-                        for (int p = 0; p < kb; p++) panel[p * nr + j] = src[p];
+                        p8 = kb & ~7; w8 = w & ~7;
+                        for (int j = 0; j < w8; j += 8)
+                            for (int p = 0; p < p8; p += 8)
+                                Transpose8x8(src + j * ldb + p, ldb, panel + p * nr + j, nr);
                     }
-                    for (int j = w; j < nr; j++)
-                        for (int p = 0; p < kb; p++) panel[p * nr + j] = 0;
+                    for (int p = 0; p < kb; p++)
+                    {
+                        float* d = panel + p * nr;
+                        float* sp = src + p;
+                        for (int j = p < p8 ? w8 : 0; j < w; j++) d[j] = sp[j * ldb];
+                        for (int j = w; j < nr; j++) d[j] = 0;
+                    }
                 }
             }
+        }
+
+        /// <summary>dst[q, r] = src[r, q] for an 8×8 block (unpack, shuffle, lane permute).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+        {
+            var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+            var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+            var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+            var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+            Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+            Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+            Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+            Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+            Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+            Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+            Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
         }
 
         /// <summary>Packs op(A)[i0..i0+mb, p0..p0+kb] into kb×mr panels (mr values of one k step side by side).</summary>
@@ -261,13 +298,16 @@ public static partial class Gemm
                 }
                 else
                 {
-                    for (int i = 0; i < h; i++)
+                    // A transpose again: 8×8 AVX blocks when the panel is 8 rows high, sequential stores otherwise.
+                    float* src = a + (i0 + ip) * lda + p0;
+                    int p8 = Avx.IsSupported && h == 8 && mr == 8 ? kb & ~7 : 0;
+                    for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, lda, panel + p * mr, mr);
+                    for (int p = p8; p < kb; p++)
                     {
-                        float* src = a + (i0 + ip + i) * lda + p0;
-                        for (int p = 0; p < kb; p++) panel[p * mr + i] = src[p];
+                        float* d = panel + p * mr;
+                        for (int i = 0; i < h; i++) d[i] = src[i * lda + p];
+                        for (int i = h; i < mr; i++) d[i] = 0;
                     }
-                    for (int i = h; i < mr; i++)
-                        for (int p = 0; p < kb; p++) panel[p * mr + i] = 0;
                 }
             }
         }
