@@ -1,0 +1,114 @@
+using Proximal.Distributions;
+using Proximal.Numerics;
+using Proximal.Spaces;
+
+namespace Proximal.Algorithms.Policies;
+
+/// <summary>
+/// The action distribution of a policy, seen through the actor network's raw output (logits, or the
+/// Gaussian mean). One implementation per action-space kind; all batched, row-major, allocation-free.
+/// Every *Backward method ACCUMULATES into <c>gradOutput</c> (and, for the Gaussian, into the log-std
+/// gradient held by the policy's <see cref="Nn.Parameters"/>).
+/// </summary>
+public abstract class ActionHead
+{
+    /// <summary>Actor outputs per row (logits count, or the action dimension for the Gaussian mean).</summary>
+    public abstract int OutputSize { get; }
+
+    /// <summary>Floats per action (1 for Discrete, k for MultiDiscrete, d for Box).</summary>
+    public abstract int ActionSize { get; }
+
+    public abstract void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions);
+    public abstract void Mode(ReadOnlySpan<float> output, Span<float> actions);
+    public abstract void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb);
+    public abstract void Entropy(ReadOnlySpan<float> output, Span<float> entropy);
+    /// <summary>KL(old ‖ new); for the Gaussian the old log-std is the snapshot taken by <see cref="SnapshotOld"/>.</summary>
+    public abstract void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl);
+    public abstract void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput);
+    public abstract void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput);
+    public abstract void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput);
+
+    /// <summary>Remembers the current state-independent parameters (the Gaussian log-std) as the "old" policy's.</summary>
+    public virtual void SnapshotOld() { }
+
+    /// <summary>The head for an action space: Categorical, MultiCategorical, or diagonal Gaussian.</summary>
+    public static ActionHead For(Space actionSpace, Func<ReadOnlyMemory<float>>? logStd = null, Func<Memory<float>>? logStdGradient = null) => actionSpace switch
+    {
+        Discrete d => new CategoricalHead(d.N, d.Start),
+        MultiDiscrete md => new MultiCategoricalHead(md),
+        Box b => new GaussianHead(b.FlatSize, logStd ?? throw new ArgumentNullException(nameof(logStd)), logStdGradient ?? throw new ArgumentNullException(nameof(logStdGradient))),
+        _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
+    };
+}
+
+/// <summary>Categorical over logits; actions are stored as indices 0..n−1 and shifted by the space's start for the env.</summary>
+public sealed class CategoricalHead(int n, int start = 0) : ActionHead
+{
+    private readonly Categorical _d = new(n);
+    public int Start { get; } = start;
+    public override int OutputSize => n;
+    public override int ActionSize => 1;
+    public override void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions) => _d.Sample(output, rng, actions);
+    public override void Mode(ReadOnlySpan<float> output, Span<float> actions) => _d.Mode(output, actions);
+    public override void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb) => _d.LogProb(output, actions, logProb);
+    public override void Entropy(ReadOnlySpan<float> output, Span<float> entropy) => _d.Entropy(output, entropy);
+    public override void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl) => _d.Kl(oldOutput, newOutput, kl);
+    public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput) => _d.LogProbBackward(output, actions, gradLogProb, gradOutput);
+    public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput) => _d.EntropyBackward(output, gradEntropy, gradOutput);
+    public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput);
+}
+
+/// <summary>Independent categoricals over concatenated logits (MultiDiscrete).</summary>
+public sealed class MultiCategoricalHead(MultiDiscrete space) : ActionHead
+{
+    private readonly MultiCategorical _d = new(space);
+    public override int OutputSize => _d.LogitsPerRow;
+    public override int ActionSize => _d.ComponentCount;
+    public override void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions) => _d.Sample(output, rng, actions);
+    public override void Mode(ReadOnlySpan<float> output, Span<float> actions) => _d.Mode(output, actions);
+    public override void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb) => _d.LogProb(output, actions, logProb);
+    public override void Entropy(ReadOnlySpan<float> output, Span<float> entropy) => _d.Entropy(output, entropy);
+    public override void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl) => _d.Kl(oldOutput, newOutput, kl);
+    public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput) => _d.LogProbBackward(output, actions, gradLogProb, gradOutput);
+    public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput) => _d.EntropyBackward(output, gradEntropy, gradOutput);
+    public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput);
+}
+
+/// <summary>
+/// Diagonal Gaussian with a state-independent log-std parameter (PPO's continuous-control policy).
+/// The log-std lives in the policy's parameter buffer; its gradient is written there directly.
+/// </summary>
+public sealed class GaussianHead : ActionHead
+{
+    private readonly DiagGaussian _d;
+    private readonly Func<ReadOnlyMemory<float>> _logStd;
+    private readonly Func<Memory<float>> _logStdGradient;
+    private readonly float[] _oldLogStd;
+
+    public GaussianHead(int dim, Func<ReadOnlyMemory<float>> logStd, Func<Memory<float>> logStdGradient)
+    {
+        _d = new DiagGaussian(dim);
+        _logStd = logStd;
+        _logStdGradient = logStdGradient;
+        _oldLogStd = new float[dim];
+    }
+
+    public override int OutputSize => _d.ActionDim;
+    public override int ActionSize => _d.ActionDim;
+    public ReadOnlySpan<float> OldLogStd => _oldLogStd;
+    private ReadOnlySpan<float> LogStd => _logStd().Span;
+    private Span<float> LogStdGradient => _logStdGradient().Span;
+
+    public override void SnapshotOld() => LogStd.CopyTo(_oldLogStd);
+    public override void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions) => _d.Sample(output, LogStd, rng, actions);
+    public override void Mode(ReadOnlySpan<float> output, Span<float> actions) => _d.Mode(output, actions);
+    public override void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb) => _d.LogProb(output, LogStd, actions, logProb);
+    public override void Entropy(ReadOnlySpan<float> output, Span<float> entropy) => _d.Entropy(LogStd, entropy);
+    public override void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl) => _d.Kl(oldOutput, _oldLogStd, newOutput, LogStd, kl);
+    public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput)
+        => _d.LogProbBackward(output, LogStd, actions, gradLogProb, gradOutput, LogStdGradient);
+    public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput)
+        => _d.EntropyBackward(LogStd, gradEntropy, LogStdGradient);
+    public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput)
+        => _d.KlBackward(oldOutput, _oldLogStd, newOutput, LogStd, gradKl, gradOutput, LogStdGradient);
+}

@@ -1,0 +1,139 @@
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Nn;
+using Proximal.Numerics;
+using Proximal.Spaces;
+
+namespace Proximal.Algorithms.Policies;
+
+/// <summary>
+/// MLP actor-critic for on-policy learners: either two networks (the PPO paper's MuJoCo setting,
+/// 64-64 tanh each) or one shared trunk with a policy head and a value head. All weights, and the
+/// Gaussian log-std, live in ONE <see cref="Parameters"/> buffer so one Adam, one gradient clip and
+/// one flat vector serve the whole model. Orthogonal init: √2 hidden, 0.01 policy output, 1 value output.
+/// </summary>
+public sealed class ActorCritic
+{
+    private readonly Mlp? _actor, _critic;                 // separate networks
+    private readonly Mlp? _trunk, _policyHead, _valueHead; // shared trunk
+    private readonly ActivationLayer? _trunkActivation;
+    private float[] _featureGradient = [];
+    private readonly ParameterSlice? _logStd;
+
+    public ActorCritic(Space observationSpace, Space actionSpace, PolicyOptions options, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(observationSpace);
+        ArgumentNullException.ThrowIfNull(actionSpace);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(rng);
+        if (observationSpace is not Box)
+            throw new NotSupportedException($"MLP policies need a Box observation space; got {observationSpace}. Wrap the env to produce a flat float vector.");
+        ObservationSpace = observationSpace;
+        ActionSpace = actionSpace;
+        Options = options;
+        ObservationSize = observationSpace.FlatSize;
+        Parameters = new Parameters();
+        int outputs = actionSpace switch
+        {
+            Discrete d => d.N,
+            MultiDiscrete md => md.Nvec.ToArray().Sum(),
+            Box b => b.FlatSize,
+            _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
+        };
+        var act = options.Activation == ActivationKind.Tanh ? Activation.Tanh : Activation.Relu;
+        int[] hidden = options.HiddenSizes;
+        if (!options.SharedTrunk)
+        {
+            _actor = new Mlp(Parameters, [ObservationSize, .. hidden, outputs], act, rng, outputGain: 0.01, name: "actor");
+            _critic = new Mlp(Parameters, [ObservationSize, .. hidden, 1], act, rng, outputGain: 1.0, name: "critic");
+        }
+        else
+        {
+            if (hidden.Length == 0) throw new ArgumentException("A shared trunk needs at least one hidden layer.", nameof(options));
+            _trunk = new Mlp(Parameters, [ObservationSize, .. hidden], act, rng, outputGain: Mlp.DefaultHiddenGain, name: "trunk");
+            _trunkActivation = act == Activation.Tanh ? new Tanh(hidden[^1], "trunk.out.tanh") : new Relu(hidden[^1], "trunk.out.relu");
+            _policyHead = new Mlp(Parameters, [hidden[^1], outputs], act, rng, outputGain: 0.01, name: "policy_head");
+            _valueHead = new Mlp(Parameters, [hidden[^1], 1], act, rng, outputGain: 1.0, name: "value_head");
+        }
+        if (actionSpace is Box)
+        {
+            var slice = Parameters.Allocate(outputs, "log_std");
+            _logStd = slice;
+            Parameters.ValuesOf(slice).Fill((float)options.LogStdInit);
+        }
+        Head = ActionHead.For(actionSpace,
+            () => Parameters.Values.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length),
+            () => Parameters.Gradients.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length));
+    }
+
+    public Space ObservationSpace { get; }
+    public Space ActionSpace { get; }
+    public PolicyOptions Options { get; }
+    public Parameters Parameters { get; }
+    public ActionHead Head { get; }
+    public int ObservationSize { get; }
+    public int ActionSize => Head.ActionSize;
+    /// <summary>Actor outputs per row: logits, or the Gaussian mean.</summary>
+    public int OutputSize => Head.OutputSize;
+
+    /// <summary>Threads for the large matrix products of the update (bit-identical results for any count).</summary>
+    public int Threads
+    {
+        set
+        {
+            foreach (var m in new[] { _actor, _critic, _trunk, _policyHead, _valueHead })
+                if (m is not null) m.Threads = value;
+        }
+    }
+
+    /// <summary>
+    /// Actor outputs [batch × OutputSize] and values [batch] for observations [batch × ObservationSize].
+    /// The spans point into network workspaces, valid until the next forward call.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> observations, int batch, out ReadOnlySpan<float> values)
+    {
+        if (_actor is not null)
+        {
+            var outputs = _actor.Forward(observations, batch);
+            values = _critic!.Forward(observations, batch);
+            return outputs;
+        }
+        var features = Features(observations, batch);
+        var o = _policyHead!.Forward(features, batch);
+        values = _valueHead!.Forward(features, batch);
+        return o;
+    }
+
+    /// <summary>V(s) only [batch]; cheaper than <see cref="Forward"/> with separate networks.</summary>
+    public ReadOnlySpan<float> Values(ReadOnlySpan<float> observations, int batch)
+        => _critic is not null ? _critic.Forward(observations, batch) : _valueHead!.Forward(Features(observations, batch), batch);
+
+    /// <summary>Actor outputs only [batch × OutputSize].</summary>
+    public ReadOnlySpan<float> ActorOutputs(ReadOnlySpan<float> observations, int batch)
+        => _actor is not null ? _actor.Forward(observations, batch) : _policyHead!.Forward(Features(observations, batch), batch);
+
+    private ReadOnlySpan<float> Features(ReadOnlySpan<float> observations, int batch)
+        => _trunkActivation!.Forward(_trunk!.Forward(observations, batch), batch);
+
+    /// <summary>
+    /// Back-propagates d loss/d actor outputs and d loss/d values of the LAST <see cref="Forward"/>,
+    /// adding into <see cref="Parameters"/>' gradients.
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> gradOutputs, ReadOnlySpan<float> gradValues)
+    {
+        if (_actor is not null)
+        {
+            _actor.Backward(gradOutputs, computeInputGradient: false);
+            _critic!.Backward(gradValues, computeInputGradient: false);
+            return;
+        }
+        int n = _trunkActivation!.Batch * _trunkActivation.Size;
+        if (_featureGradient.Length < n) _featureGradient = new float[n];
+        var fg = _featureGradient.AsSpan(0, n);
+        _policyHead!.Backward(gradOutputs).CopyTo(fg);
+        System.Numerics.Tensors.TensorPrimitives.Add(fg, _valueHead!.Backward(gradValues), fg);
+        _trunk!.Backward(_trunkActivation.Backward(fg), computeInputGradient: false);
+    }
+
+    /// <summary>The Gaussian log-std (empty for discrete action spaces).</summary>
+    public ReadOnlySpan<float> LogStd => _logStd is { } s ? Parameters.ValuesOf(s) : default;
+}
