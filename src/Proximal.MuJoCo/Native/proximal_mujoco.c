@@ -191,6 +191,41 @@ PXM_EXPORT void pxm_model_info_get(const mjModel* m, pxm_model_info* o) {
   o->qpos0 = m->qpos0;
 }
 
+// Mirrored by ModelFacts in C#: the compiled physical facts that tests compare against Gymnasium's
+// models (read-only views; the pointers stay valid for the life of the mjModel). Keep in sync.
+typedef struct {
+  double gravity[3];
+  double density, viscosity;
+  int solver, iterations, collision, cone;
+  const double *body_pos, *body_ipos, *body_inertia;      // nbody x 3
+  const int* jnt_type;                                    // njnt
+  const unsigned char* jnt_limited;                       // njnt
+  const double *jnt_pos, *jnt_axis;                       // njnt x 3
+  const double* jnt_stiffness;                            // njnt
+  const double *dof_armature, *dof_damping;               // nv
+  const int *geom_type, *geom_contype, *geom_conaffinity, *geom_condim;  // ngeom
+  const double *geom_size, *geom_friction;                // ngeom x 3
+  const double *geom_margin, *geom_solref, *geom_solimp;  // ngeom x 1, x mjNREF, x mjNIMP
+  const double* actuator_gear;                            // nu x 6
+} pxm_model_facts;
+_Static_assert(mjNREF == 2 && mjNIMP == 5, "MjModel.GeomSolref/GeomSolimp assume 2 and 5 parameters");
+
+PXM_EXPORT void pxm_model_facts_get(const mjModel* m, pxm_model_facts* o) {
+  for (int i = 0; i < 3; i++) o->gravity[i] = m->opt.gravity[i];
+  o->density = m->opt.density; o->viscosity = m->opt.viscosity;
+  o->solver = m->opt.solver; o->iterations = m->opt.iterations;
+  o->collision = m->opt.collision; o->cone = m->opt.cone;
+  o->body_pos = m->body_pos; o->body_ipos = m->body_ipos; o->body_inertia = m->body_inertia;
+  o->jnt_type = m->jnt_type; o->jnt_limited = m->jnt_limited;
+  o->jnt_pos = m->jnt_pos; o->jnt_axis = m->jnt_axis; o->jnt_stiffness = m->jnt_stiffness;
+  o->dof_armature = m->dof_armature; o->dof_damping = m->dof_damping;
+  o->geom_type = m->geom_type; o->geom_contype = m->geom_contype;
+  o->geom_conaffinity = m->geom_conaffinity; o->geom_condim = m->geom_condim;
+  o->geom_size = m->geom_size; o->geom_friction = m->geom_friction;
+  o->geom_margin = m->geom_margin; o->geom_solref = m->geom_solref; o->geom_solimp = m->geom_solimp;
+  o->actuator_gear = m->actuator_gear;
+}
+
 // Mirrored by DataPointers in C#. mj_makeData allocates every array once, so these stay valid
 // for the life of the mjData.
 typedef struct {
