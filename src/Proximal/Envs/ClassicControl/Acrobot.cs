@@ -10,7 +10,7 @@ namespace Proximal.Envs.ClassicControl;
 /// component uniform in [−0.1, 0.1], rounded to float32 (as Gymnasium stores it). Actions 0/1/2: torque −1/0/+1.
 /// State (float64): θ1, θ2, θ̇1, θ̇2. Observation: cos θ1, sin θ1, cos θ2, sin θ2, θ̇1, θ̇2.
 /// </summary>
-public sealed class Acrobot : IEnv, IRenderable, ISimulationState
+public sealed class Acrobot : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 {
     private const double Dt = 0.2, L1 = 1.0, M1 = 1.0, M2 = 1.0, Lc1 = 0.5, Lc2 = 0.5, I1 = 1.0, I2 = 1.0, G = 9.8;
     private const double MaxVel1 = 4 * Math.PI, MaxVel2 = 9 * Math.PI;
@@ -111,4 +111,27 @@ public sealed class Acrobot : IEnv, IRenderable, ISimulationState
         $"θ1={_t1 * 180 / Math.PI:+000.0;-000.0}° θ2={_t2 * 180 / Math.PI:+000.0;-000.0}° tip height={-Math.Cos(_t1) - Math.Cos(_t1 + _t2):+0.00;-0.00} (goal > 1)";
 
     public void Dispose() { }
+
+    // Snapshot for exact resume: state, then the generator of future resets.
+    public int SnapshotSize => 4 + SnapshotCodec.RngSize;
+
+    public void SaveSnapshot(Span<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("Acrobot", snapshot.Length, SnapshotSize);
+        snapshot[0] = _t1;
+        snapshot[1] = _t2;
+        snapshot[2] = _d1;
+        snapshot[3] = _d2;
+        SnapshotCodec.WriteRng(_rng, snapshot[4..]);
+    }
+
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("Acrobot", snapshot.Length, SnapshotSize);
+        _t1 = snapshot[0];
+        _t2 = snapshot[1];
+        _d1 = snapshot[2];
+        _d2 = snapshot[3];
+        SnapshotCodec.ReadRng(ref _rng, snapshot[4..]);
+    }
 }

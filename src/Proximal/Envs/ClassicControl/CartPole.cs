@@ -10,7 +10,7 @@ namespace Proximal.Envs.ClassicControl;
 /// Truncation at 500 steps comes from the registry's TimeLimit, as in <c>gym.make</c>.
 /// State (float64): x, ẋ, θ, θ̇. Actions: 0 push left, 1 push right.
 /// </summary>
-public sealed class CartPole : IEnv, IRenderable, ISimulationState
+public sealed class CartPole : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 {
     private const double Gravity = 9.8, MassCart = 1.0, MassPole = 0.1, TotalMass = MassPole + MassCart;
     private const double Length = 0.5, PoleMassLength = MassPole * Length, ForceMag = 10.0, Tau = 0.02;
@@ -86,4 +86,29 @@ public sealed class CartPole : IEnv, IRenderable, ISimulationState
         $"[{ClassicControlChecks.Bar(_x, -XThreshold, XThreshold)}] x={_x:+0.000;-0.000} θ={_theta * 180 / Math.PI:+0.0;-0.0}°";
 
     public void Dispose() { }
+
+    // Snapshot for exact resume: state, then the generator of future resets.
+    public int SnapshotSize => 5 + SnapshotCodec.RngSize;
+
+    public void SaveSnapshot(Span<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("CartPole", snapshot.Length, SnapshotSize);
+        snapshot[0] = _x;
+        snapshot[1] = _xDot;
+        snapshot[2] = _theta;
+        snapshot[3] = _thetaDot;
+        snapshot[4] = _terminated ? 1 : 0;
+        SnapshotCodec.WriteRng(_rng, snapshot[5..]);
+    }
+
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("CartPole", snapshot.Length, SnapshotSize);
+        _x = snapshot[0];
+        _xDot = snapshot[1];
+        _theta = snapshot[2];
+        _thetaDot = snapshot[3];
+        _terminated = snapshot[4] != 0;
+        SnapshotCodec.ReadRng(ref _rng, snapshot[5..]);
+    }
 }

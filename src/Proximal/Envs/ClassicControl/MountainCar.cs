@@ -9,7 +9,7 @@ namespace Proximal.Envs.ClassicControl;
 /// position ≥ 0.5 with velocity ≥ 0. Initial position uniform in [−0.6, −0.4], velocity 0.
 /// Actions 0/1/2: push left / none / right. State (float64): position, velocity.
 /// </summary>
-public sealed class MountainCar : IEnv, IRenderable, ISimulationState
+public sealed class MountainCar : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 {
     internal const double MinPosition = -1.2, MaxPosition = 0.6, MaxSpeed = 0.07, GoalPosition = 0.5;
     private const double Force = 0.001, Gravity = 0.0025;
@@ -69,4 +69,23 @@ public sealed class MountainCar : IEnv, IRenderable, ISimulationState
     public string Render() => $"[{ClassicControlChecks.Bar(_position, MinPosition, MaxPosition)}] x={_position:+0.000;-0.000} v={_velocity:+0.0000;-0.0000} (goal x ≥ {GoalPosition})";
 
     public void Dispose() { }
+
+    // Snapshot for exact resume: state, then the generator of future resets.
+    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
+
+    public void SaveSnapshot(Span<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("MountainCar", snapshot.Length, SnapshotSize);
+        snapshot[0] = _position;
+        snapshot[1] = _velocity;
+        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
+    }
+
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("MountainCar", snapshot.Length, SnapshotSize);
+        _position = snapshot[0];
+        _velocity = snapshot[1];
+        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
+    }
 }

@@ -10,7 +10,7 @@ namespace Proximal.Envs.ClassicControl;
 /// is rounded to float32 after every step (the arithmetic itself is float64). Initial position uniform in
 /// [−0.6, −0.4], velocity 0.
 /// </summary>
-public sealed class MountainCarContinuous : IEnv, IRenderable, ISimulationState
+public sealed class MountainCarContinuous : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 {
     private const double MinAction = -1.0, MaxAction = 1.0, MinPosition = -1.2, MaxPosition = 0.6, MaxSpeed = 0.07;
     private const double GoalPosition = 0.45, Power = 0.0015;
@@ -75,4 +75,23 @@ public sealed class MountainCarContinuous : IEnv, IRenderable, ISimulationState
     public string Render() => $"[{ClassicControlChecks.Bar(_position, MinPosition, MaxPosition)}] x={_position:+0.000;-0.000} v={_velocity:+0.0000;-0.0000} (goal x ≥ {GoalPosition})";
 
     public void Dispose() { }
+
+    // Snapshot for exact resume: state, then the generator of future resets.
+    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
+
+    public void SaveSnapshot(Span<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("MountainCarContinuous", snapshot.Length, SnapshotSize);
+        snapshot[0] = _position;
+        snapshot[1] = _velocity;
+        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
+    }
+
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("MountainCarContinuous", snapshot.Length, SnapshotSize);
+        _position = snapshot[0];
+        _velocity = snapshot[1];
+        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
+    }
 }

@@ -9,7 +9,7 @@ namespace Proximal.Envs.ClassicControl;
 /// never terminates (the registry truncates at 200 steps). Initial θ uniform in [−π, π], θ̇ in [−1, 1].
 /// State (float64): θ, θ̇. Observation: cos θ, sin θ, θ̇.
 /// </summary>
-public sealed class Pendulum : IEnv, IRenderable, ISimulationState
+public sealed class Pendulum : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 {
     private const double MaxSpeed = 8, MaxTorque = 2.0, Dt = 0.05, M = 1.0, L = 1.0;
 
@@ -87,4 +87,23 @@ public sealed class Pendulum : IEnv, IRenderable, ISimulationState
     public string Render() => $"θ={AngleNormalize(_theta) * 180 / Math.PI:+000.0;-000.0}° θ̇={_thetaDot:+0.00;-0.00} (upright = 0°)";
 
     public void Dispose() { }
+
+    // Snapshot for exact resume: state, then the generator of future resets.
+    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
+
+    public void SaveSnapshot(Span<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("Pendulum", snapshot.Length, SnapshotSize);
+        snapshot[0] = _theta;
+        snapshot[1] = _thetaDot;
+        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
+    }
+
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
+    {
+        SnapshotCodec.CheckSize("Pendulum", snapshot.Length, SnapshotSize);
+        _theta = snapshot[0];
+        _thetaDot = snapshot[1];
+        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
+    }
 }

@@ -105,6 +105,38 @@ public abstract unsafe class EnvArrayVecEnv : VecEnv
         _stepCount++;
     }
 
+    public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot)
+    {
+        if (_needsReset) return false;
+        var parts = new double[_envs.Length][];
+        for (int i = 0; i < _envs.Length; i++)
+        {
+            int size = EnvChainSnapshot.Size(_envs[i]);
+            if (size < 0) return false;
+            parts[i] = new double[size];
+            EnvChainSnapshot.Save(_envs[i], parts[i]);
+        }
+        for (int i = 0; i < parts.Length; i++) snapshot[$"envs/{i}"] = parts[i];
+        snapshot["vec/episode_step"] = Array.ConvertAll(_episodeStep, s => (double)s);
+        snapshot["vec/step_count"] = [_stepCount];
+        return true;
+    }
+
+    public override void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot)
+    {
+        for (int i = 0; i < _envs.Length; i++)
+        {
+            int size = EnvChainSnapshot.Size(_envs[i]);
+            if (size < 0) throw new NotSupportedException($"Env {i} ({_envs[i]}) cannot restore a snapshot.");
+            EnvChainSnapshot.Load(_envs[i], SnapshotEntry(snapshot, $"envs/{i}", size));
+        }
+        var steps = SnapshotEntry(snapshot, "vec/episode_step", _envs.Length);
+        for (int i = 0; i < steps.Length; i++) _episodeStep[i] = checked((int)steps[i]);
+        _stepCount = checked((long)SnapshotEntry(snapshot, "vec/step_count", 1)[0]);
+        Array.Clear(_hasFinal);
+        _needsReset = false;
+    }
+
     private protected enum Command { Step = 1, Reset = 2, Stop = 3 }
 
     /// <summary>Runs <paramref name="command"/> over all envs (by calling <see cref="RunRange"/> on blocks), returning when all are done.</summary>

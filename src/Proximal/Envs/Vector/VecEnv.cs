@@ -41,6 +41,25 @@ public abstract class VecEnv : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>
+    /// Adds everything needed to continue stepping bit-exactly (env simulations and generators, wrapper
+    /// statistics, counters) to <paramref name="snapshot"/>; false when some env or wrapper cannot be captured.
+    /// Used to pause and resume training exactly.
+    /// </summary>
+    public virtual bool TrySaveSnapshot(IDictionary<string, double[]> snapshot) => false;
+
+    /// <summary>Restores what <see cref="TrySaveSnapshot"/> captured; afterwards Step continues without a Reset.</summary>
+    public virtual void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot)
+        => throw new NotSupportedException($"{GetType().Name} cannot restore a snapshot.");
+
+    /// <summary>The snapshot entry <paramref name="key"/>, checked for presence and length.</summary>
+    protected static double[] SnapshotEntry(IReadOnlyDictionary<string, double[]> snapshot, string key, int length)
+    {
+        if (!snapshot.TryGetValue(key, out var v)) throw new ArgumentException($"Env snapshot has no entry '{key}'.", nameof(snapshot));
+        if (length >= 0 && v.Length != length) throw new ArgumentException($"Env snapshot entry '{key}' has {v.Length} values, expected {length}.", nameof(snapshot));
+        return v;
+    }
+
     /// <summary>Throws naming the buffer whose length is wrong.</summary>
     protected void CheckStepBuffers(ReadOnlySpan<float> actions, Span<float> observations, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
     {
@@ -77,6 +96,9 @@ public abstract class VecEnvWrapper(VecEnv inner) : VecEnv
 
     public override void Step(ReadOnlySpan<float> actions, Span<float> observations, Span<float> rewards, Span<bool> terminated, Span<bool> truncated)
         => Inner.Step(actions, observations, rewards, terminated, truncated);
+
+    public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot) => Inner.TrySaveSnapshot(snapshot);
+    public override void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot) => Inner.LoadSnapshot(snapshot);
 
     public override void Dispose()
     {

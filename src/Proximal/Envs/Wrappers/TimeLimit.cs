@@ -13,7 +13,7 @@ public sealed class TimeLimit : EnvWrapper
     }
 
     public int MaxEpisodeSteps { get; }
-    public int ElapsedSteps { get; private set; }
+    public int ElapsedSteps { get; internal set; }
 
     public override void Reset(Span<float> observation, ulong? seed = null)
     {

@@ -26,6 +26,22 @@ public sealed class VecEpisodeStatistics : VecEnvWrapper
 
     public override EpisodeLog Episodes => _log;
 
+    public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot)
+    {
+        snapshot["VecEpisodeStatistics/returns"] = (double[])_returns.Clone();
+        snapshot["VecEpisodeStatistics/lengths"] = Array.ConvertAll(_lengths, l => (double)l);
+        return Inner.TrySaveSnapshot(snapshot);
+    }
+
+    public override void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot)
+    {
+        SnapshotEntry(snapshot, "VecEpisodeStatistics/returns", NumEnvs).CopyTo(_returns, 0);
+        var lengths = SnapshotEntry(snapshot, "VecEpisodeStatistics/lengths", NumEnvs);
+        for (int i = 0; i < lengths.Length; i++) _lengths[i] = checked((int)lengths[i]);
+        Array.Fill(_starts, Stopwatch.GetTimestamp());
+        Inner.LoadSnapshot(snapshot);
+    }
+
     public override void Reset(Span<float> observations, ulong? seed = null)
     {
         base.Reset(observations, seed);
@@ -111,6 +127,26 @@ public sealed class VecNormalizeObservation : VecEnvWrapper, IStatefulWrapper
 
     public IReadOnlyDictionary<string, double[]> GetState() => Statistics.GetState();
     public void SetState(IReadOnlyDictionary<string, double[]> state) => Statistics.SetState(nameof(VecNormalizeObservation), state);
+
+    public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot)
+    {
+        foreach (var (k, v) in Statistics.GetState()) snapshot["VecNormalizeObservation/" + k] = v;
+        return Inner.TrySaveSnapshot(snapshot);
+    }
+
+    public override void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot)
+    {
+        Statistics.SetState(nameof(VecNormalizeObservation), Prefixed(snapshot, "VecNormalizeObservation/"));
+        Inner.LoadSnapshot(snapshot);
+    }
+
+    internal static Dictionary<string, double[]> Prefixed(IReadOnlyDictionary<string, double[]> snapshot, string prefix)
+    {
+        var d = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        foreach (var (k, v) in snapshot)
+            if (k.StartsWith(prefix, StringComparison.Ordinal) && k.IndexOf('/', prefix.Length) < 0) d[k[prefix.Length..]] = v;
+        return d;
+    }
 }
 
 /// <summary>
@@ -163,6 +199,20 @@ public sealed class VecNormalizeReward : VecEnvWrapper, IStatefulWrapper
 
     public IReadOnlyDictionary<string, double[]> GetState() => Statistics.GetState();
     public void SetState(IReadOnlyDictionary<string, double[]> state) => Statistics.SetState(nameof(VecNormalizeReward), state);
+
+    public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot)
+    {
+        foreach (var (k, v) in Statistics.GetState()) snapshot["VecNormalizeReward/" + k] = v;
+        snapshot["VecNormalizeReward.returns"] = (double[])_g.Clone();
+        return Inner.TrySaveSnapshot(snapshot);
+    }
+
+    public override void LoadSnapshot(IReadOnlyDictionary<string, double[]> snapshot)
+    {
+        Statistics.SetState(nameof(VecNormalizeReward), VecNormalizeObservation.Prefixed(snapshot, "VecNormalizeReward/"));
+        SnapshotEntry(snapshot, "VecNormalizeReward.returns", NumEnvs).CopyTo(_g, 0);
+        Inner.LoadSnapshot(snapshot);
+    }
 }
 
 /// <summary>Clips every env's action into the Box bounds before stepping (the caller's array is not modified).</summary>

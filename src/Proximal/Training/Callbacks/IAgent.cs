@@ -1,0 +1,29 @@
+using Proximal.Envs.Vector;
+using Proximal.Spaces;
+
+namespace Proximal.Training.Callbacks;
+
+/// <summary>What callbacks and evaluation need from a learner, whatever its algorithm.</summary>
+public interface IAgent
+{
+    /// <summary>Short algorithm name, e.g. "ppo".</summary>
+    string Algorithm { get; }
+
+    /// <summary>Environment steps taken so far (summed over the parallel envs).</summary>
+    long NumTimesteps { get; }
+
+    /// <summary>The training environment (its observation normalisation is what the policy expects).</summary>
+    VecEnv Env { get; }
+
+    Space ObservationSpace { get; }
+    Space ActionSpace { get; }
+
+    /// <summary>
+    /// Actions for a batch of observations ([B × obsDim] → [B × actDim]); observations are given as the
+    /// policy sees them (already normalised when the env normalises). Box actions are clipped to the bounds.
+    /// </summary>
+    void Predict(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic = true);
+
+    /// <summary>Writes the model file (atomic: a crash never leaves a half-written file in its place).</summary>
+    void Save(string path);
+}
