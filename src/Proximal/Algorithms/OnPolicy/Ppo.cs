@@ -151,6 +151,9 @@ public sealed class Ppo : IAgent, IDisposable
     /// <summary>Seconds spent stepping environments, in policy inference during rollouts, and in updates.</summary>
     public (double Env, double Inference, double Train) Timing => (_envTicks / (double)Stopwatch.Frequency, _inferTicks / (double)Stopwatch.Frequency, _trainTicks / (double)Stopwatch.Frequency);
 
+    /// <summary>Surrogate statistics of the first minibatch of the latest update (ratio is exactly 1 there).</summary>
+    internal PolicyLossStats FirstMinibatchStats { get; private set; }
+
     private bool UsesKl => Options.Surrogate is SurrogateKind.AdaptiveKl or SurrogateKind.FixedKl;
     private long _envTicks, _inferTicks, _trainTicks;
 
@@ -336,6 +339,7 @@ public sealed class Ppo : IAgent, IDisposable
                     throw new InvalidOperationException($"PPO update diverged: the gradient norm is {norm} at step {NumTimesteps} (epoch {epoch}). Lower learning_rate or enable max_grad_norm / normalisation.");
                 _adam.Step(lr);
 
+                if (updates == 0) FirstMinibatchStats = stats;
                 sumPolicy += stats.Loss; sumValue += valueLoss; sumEntropy += entropy;
                 sumKl1 += stats.ApproxKlNaive; sumKl2 += stats.ApproxKl; sumClip += stats.ClipFraction;
                 sumKlAnalytic += klAnalytic; sumNorm += norm;
