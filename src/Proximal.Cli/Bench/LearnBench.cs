@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Reflection;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Training.Benchmarks;
+using Proximal.Training.Config;
+
+namespace Proximal.Cli.Bench;
+
+/// <summary><c>proximal bench learn --suite mujoco</c>: PPO learning results, task × seed, in parallel over cores.</summary>
+internal static class LearnBench
+{
+    private static readonly string[] MuJoCoSuite =
+        ["Hopper-v4", "HalfCheetah-v4", "Walker2d-v4", "InvertedPendulum-v4", "InvertedDoublePendulum-v4", "Reacher-v4", "Swimmer-v4"];
+
+    public static Command CreateCommand()
+    {
+        var suite = new Option<string>("--suite") { Description = "Task suite: mujoco (Hopper, HalfCheetah, Walker2d, InvertedPendulum, InvertedDoublePendulum, Reacher, Swimmer).", DefaultValueFactory = _ => "mujoco" };
+        var tasks = new Option<string[]>("--tasks") { Description = "Run only these env ids (overrides the suite).", AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per task (1..N).", DefaultValueFactory = _ => 3 };
+        var steps = new Option<long?>("--steps") { Description = "Environment steps per run (default: each config's total_steps, 1M for MuJoCo)." };
+        var parallel = new Option<int>("--parallel") { Description = "Runs at once (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var output = new Option<string>("--out") { Description = "Output folder for progress.csv files, plots and results.md.", DefaultValueFactory = _ => Path.Combine("runs", "bench-learn") };
+        var cmd = new Command("learn", "Train PPO on each task × seed and report the mean return of the last 100 training episodes (Markdown table + SVG curves).");
+        foreach (var o in new Option[] { suite, tasks, seeds, steps, parallel, output }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t
+                : pr.GetValue(suite) == "mujoco" ? MuJoCoSuite
+                : throw new ArgumentException($"unknown suite '{pr.GetValue(suite)}'; known: mujoco");
+            string outDir = pr.GetValue(output)!;
+            var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir, LoadConfig);
+            Console.WriteLine($"bench learn: {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var runs = LearningBenchmark.Run(plan, Console.WriteLine);
+            string table = LearningBenchmark.MarkdownTable(runs);
+            var plots = LearningBenchmark.WritePlots(runs, Path.Combine(outDir, "plots"));
+            string md = $"# PPO learning benchmark\n\nCommand: `proximal bench learn {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
+                        $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {Environment.ProcessorCount} cores. " +
+                        "Score: mean return of the last 100 training episodes at the end of each run.\n\n" + table;
+            File.WriteAllText(Path.Combine(outDir, "results.md"), md);
+            Console.WriteLine();
+            Console.WriteLine(table);
+            Console.WriteLine($"results: {Path.Combine(outDir, "results.md")}; plots: {string.Join(", ", plots)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>The shipped config for a task (configs/ppo/&lt;id&gt;.yaml beside the repo, or embedded), else PPO defaults.</summary>
+    internal static PpoOptions LoadConfig(string envId)
+    {
+        foreach (string dir in new[] { Path.Combine(Environment.CurrentDirectory, "configs", "ppo"), Path.Combine(AppContext.BaseDirectory, "configs", "ppo") })
+        {
+            string path = Path.Combine(dir, envId + ".yaml");
+            if (File.Exists(path)) return ConfigBinder.Load<PpoOptions>(path);
+        }
+        return new PpoOptions();
+    }
+}
