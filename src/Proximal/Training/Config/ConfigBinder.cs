@@ -225,7 +225,7 @@ public static class ConfigBinder
     {
         if (model.TryGet(name, out var prop)) return prop;
         var nearest = model.Keys
-            .Select(k => (Key: k, Distance: Levenshtein(name, k)))
+            .Select(k => (Key: k, Distance: Text.EditDistance.Between(name, k)))
             .OrderBy(p => p.Distance).ThenBy(p => p.Key, StringComparer.Ordinal)
             .Take(3).Select(p => prefix + p.Key).ToList();
         string hint = nearest.Count == 0 ? "this group has no keys" : $"nearest valid keys: {string.Join(", ", nearest)}";
@@ -478,19 +478,4 @@ public static class ConfigBinder
         node.Start.Line > 0 ? $"{source}:{node.Start.Line}:{node.Start.Column}" : source;
 
     private static string Where(string source, YamlNode? node) => node is null ? source : At(source, node);
-
-    private static int Levenshtein(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
-    }
 }
