@@ -11,6 +11,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure throughput (figures and ratios; --json for one JSON object per case).");
         bench.Subcommands.Add(CreateNn());
         bench.Subcommands.Add(Proximal.Cli.Bench.EnvBench.CreateCommand());
+        bench.Subcommands.Add(PpoBench.CreateCommand());
         return bench;
     }
 

@@ -46,7 +46,13 @@ public sealed class TrainingSession : IDisposable
         StepsToTrain = stepsToTrain;
         ResumedFrom = resumedFrom;
         ResumedAtStep = resumedAt;
+        long batch = (long)agent.Options.NEnvs * agent.Options.NSteps;
+        EvalEvery = settings.EvalEvery switch { 0 => null, { } n => n, null => Math.Max(batch, stepsToTrain / DefaultEvaluations) };
+        CheckpointEvery = settings.CheckpointEvery switch { 0 => null, { } n => n, null => Math.Max(batch, stepsToTrain / DefaultCheckpoints) };
     }
+
+    /// <summary>Evaluations and checkpoints over a session when the settings leave their interval open.</summary>
+    public const int DefaultEvaluations = 10, DefaultCheckpoints = 4;
 
     public string Algorithm => _agent.Algorithm;
     public string EnvId => _agent.EnvId!;
@@ -58,6 +64,10 @@ public sealed class TrainingSession : IDisposable
     public long StepsToTrain { get; }
     public string? ResumedFrom { get; }
     public long ResumedAtStep { get; }
+    /// <summary>Evaluation interval in env steps; null: only the final evaluation.</summary>
+    public long? EvalEvery { get; }
+    /// <summary>Checkpoint interval in env steps; null: no checkpoints.</summary>
+    public long? CheckpointEvery { get; }
 
     /// <summary>
     /// Validates <paramref name="settings"/> and builds (or loads) the learner. Throws <see cref="ConfigException"/>
@@ -72,10 +82,10 @@ public sealed class TrainingSession : IDisposable
             throw new ArgumentException($"Unknown algorithm '{settings.Algorithm}'; available: {Ppo.AlgorithmName}.", nameof(settings));
         if (settings.EvalEpisodes <= 0)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEpisodes, $"EvalEpisodes must be >= 1 (got {settings.EvalEpisodes}).");
-        if (settings.EvalEvery is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEvery, $"EvalEvery must be > 0 steps (got {settings.EvalEvery}); use null for no periodic evaluation.");
-        if (settings.CheckpointEvery is <= 0)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.CheckpointEvery, $"CheckpointEvery must be > 0 steps (got {settings.CheckpointEvery}); use null for no checkpoints.");
+        if (settings.EvalEvery is < 0)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEvery, $"EvalEvery must be >= 0 steps (got {settings.EvalEvery}); 0 means only the final evaluation.");
+        if (settings.CheckpointEvery is < 0)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.CheckpointEvery, $"CheckpointEvery must be >= 0 steps (got {settings.CheckpointEvery}); 0 means no checkpoints.");
         if (settings.Steps is <= 0)
             throw new ConfigException($"the number of steps to train must be > 0 (got {settings.Steps}).", "total_steps");
 
@@ -139,8 +149,8 @@ public sealed class TrainingSession : IDisposable
         var evalOptions = Options.Clone();
         using var eval = new EvalCallback(
             () => Ppo.BuildEnv(EnvId, evalOptions, forEvaluation: true, numEnvs: Math.Min(Options.NEnvs, MaxEvalEnvs)),
-            _settings.EvalEvery ?? long.MaxValue, _settings.EvalEpisodes, deterministic: true);
-        var checkpoints = _settings.CheckpointEvery is { } every ? new CheckpointCallback(run.CheckpointsDirectory, every) : null;
+            EvalEvery ?? long.MaxValue, _settings.EvalEpisodes, deterministic: true);
+        var checkpoints = CheckpointEvery is { } every ? new CheckpointCallback(run.CheckpointsDirectory, every) : null;
 
         bool cancelled = false;
         EvaluationResult? finalEval = null;
@@ -163,7 +173,7 @@ public sealed class TrainingSession : IDisposable
                 return true;
             });
             var callbacks = new List<TrainingCallback>();
-            if (_settings.EvalEvery is not null) callbacks.Add(eval);
+            if (EvalEvery is not null) callbacks.Add(eval);
             if (checkpoints is not null) callbacks.Add(checkpoints);
             callbacks.Add(log);
 

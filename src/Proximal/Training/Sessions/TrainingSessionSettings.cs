@@ -22,13 +22,19 @@ public sealed record TrainingSessionSettings
     /// </summary>
     public long? Steps { get; init; }
 
-    /// <summary>Evaluate every this many env steps during training; null: only the final evaluation.</summary>
+    /// <summary>
+    /// Evaluate every this many env steps during training. Null: ten times over the session (at least one rollout apart);
+    /// 0: only the final evaluation.
+    /// </summary>
     public long? EvalEvery { get; init; }
     /// <summary>Episodes of each evaluation (deterministic actions, frozen normalisation, fixed seed).</summary>
     public int EvalEpisodes { get; init; } = 10;
     /// <summary>Evaluate once more at the end (skipped when cancelled, so Ctrl-C returns quickly). Default on.</summary>
     public bool FinalEvaluation { get; init; } = true;
-    /// <summary>Save checkpoints/model_&lt;step&gt;.zip every this many env steps; null: none.</summary>
+    /// <summary>
+    /// Save checkpoints/model_&lt;step&gt;.zip every this many env steps. Null: four times over the session (at least one
+    /// rollout apart); 0: no checkpoints.
+    /// </summary>
     public long? CheckpointEvery { get; init; }
     /// <summary>Command line (or other provenance) written as a comment at the top of config.yaml.</summary>
     public string? CommandLine { get; init; }

@@ -113,7 +113,7 @@ public sealed class TrainingSessionTests : IDisposable
     [Fact]
     public void CancellationAfterTheFirstUpdateStillSavesTheModel()
     {
-        using var session = TrainingSession.Create(Settings() with { CheckpointEvery = null });
+        using var session = TrainingSession.Create(Settings() with { CheckpointEvery = 0 });
         var run = RunDirectory.CreateAt(Path.Combine(_dir, "cancelled"));
         using var cts = new CancellationTokenSource();
         var result = session.Run(run, new SyncProgress(_ => cts.Cancel()), cts.Token);
@@ -131,12 +131,14 @@ public sealed class TrainingSessionTests : IDisposable
     public void ResumeContinuesFromTheModelIntoANewRunDirectory()
     {
         string first;
-        using (var session = TrainingSession.Create(Settings() with { Steps = 1024, EvalEvery = null, CheckpointEvery = null, FinalEvaluation = false }))
+        using (var session = TrainingSession.Create(Settings() with { Steps = 1024, EvalEvery = 0, CheckpointEvery = 0, FinalEvaluation = false }))
             first = session.Run(RunDirectory.CreateAt(Path.Combine(_dir, "first"))).ModelPath;
 
-        using var resumed = TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, EnvId = "CartPole-v1", FinalEvaluation = false });
+        using var resumed = TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, EnvId = "CartPole-v1", FinalEvaluation = false, EvalEvery = 0 });
         Assert.Equal(1024, resumed.ResumedAtStep);
         Assert.Equal(4096 - 1024, resumed.StepsToTrain); // what is left of total_steps
+        Assert.Null(resumed.EvalEvery);
+        Assert.Equal(768, resumed.CheckpointEvery);     // default: a quarter of the session
         var run = RunDirectory.CreateAt(Path.Combine(_dir, "second"));
         var result = resumed.Run(run);
         Assert.Equal(4096, result.Steps);
