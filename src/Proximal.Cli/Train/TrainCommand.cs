@@ -101,6 +101,7 @@ internal static class TrainCommand
         catch (UnknownEnvException e) { return Usage(e.Message); }
         catch (ModelFileException e) { return Usage(e.Message); }
         catch (ArgumentException e) { return Usage(e.Message); }
+        catch (NotSupportedException e) { return Usage(e.Message); }
 
         using (session) return Train(session, r);
     }
