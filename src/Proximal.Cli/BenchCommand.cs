@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(CreateNn());
         bench.Subcommands.Add(Proximal.Cli.Bench.EnvBench.CreateCommand());
         bench.Subcommands.Add(LearnBench.CreateCommand());
+        bench.Subcommands.Add(PpoBench.CreateCommand());
         return bench;
     }
 

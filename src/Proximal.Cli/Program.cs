@@ -6,4 +6,6 @@ var root = new RootCommand("Proximal: deep reinforcement learning for .NET (PPO 
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
+root.Subcommands.Add(Proximal.Cli.Train.TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -17,7 +17,7 @@ public sealed class LearningCurvePlotTests : IDisposable
         for (int i = 0; i < rows; i++)
         {
             var m = new Dictionary<string, double> { ["loss"] = 1.0 / (i + 1) };
-            if (i >= firstEpisodeRow) m["episode_return_mean"] = scale * Math.Sqrt(i);
+            if (i >= firstEpisodeRow) m["rollout/episode_return_mean"] = scale * Math.Sqrt(i);
             log.Write((i + 1) * 2048L, m);
         }
         return run;
@@ -88,11 +88,11 @@ public sealed class LearningCurvePlotTests : IDisposable
         Assert.Contains("has no progress.csv", e2.Message);
         string run = MakeRun("r", 3);
         var e3 = Assert.Throws<InvalidDataException>(() => LearningCurvePlot.LoadRun(run, yColumn: "eval_return"));
-        Assert.Contains("progress.csv has no column 'eval_return' (columns: step, loss, episode_return_mean)", e3.Message);
+        Assert.Contains("progress.csv has no column 'eval_return' (columns: step, loss, rollout/episode_return_mean)", e3.Message);
         string early = Path.Combine(_dir, "early.csv");
-        File.WriteAllText(early, "step,episode_return_mean\n2048,\n4096,\n");
+        File.WriteAllText(early, "step,rollout/episode_return_mean\n2048,\n4096,\n");
         var e4 = Assert.Throws<InvalidDataException>(() => LearningCurvePlot.LoadRun(early));
-        Assert.Contains("early.csv: column 'episode_return_mean' has no values yet (2 rows", e4.Message);
+        Assert.Contains("early.csv: column 'rollout/episode_return_mean' has no values yet (2 rows", e4.Message);
     }
 
     [Fact]

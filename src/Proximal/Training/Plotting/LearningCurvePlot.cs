@@ -30,7 +30,7 @@ public sealed record PlotOptions
 public static class LearningCurvePlot
 {
     public const string DefaultXColumn = CsvLogger.StepColumn;
-    public const string DefaultYColumn = "episode_return_mean";
+    public const string DefaultYColumn = "rollout/episode_return_mean";
 
     // Tableau 10: distinct hues that stay readable for colour-blind viewers; repeats after ten runs.
     private static readonly string[] Palette =
