@@ -5,4 +5,5 @@ var root = new RootCommand("Proximal: deep reinforcement learning for .NET (PPO 
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
+Proximal.MuJoCo.MuJoCoTasks.Register(); // the MuJoCo ids in the registry; libmujoco loads only when a task is built
 return await root.Parse(args).InvokeAsync();
