@@ -52,4 +52,38 @@ public class VecEnvTests
             Assert.Equal(expected, Roll(threaded, 120).Trace);
         }
     }
+
+    [Fact]
+    public void ThreadedStaysIdenticalWhenWorkersWakeLateOrNotAtAll()
+    {
+        // Spin 0: every idle worker sleeps, so the caller often steps whole calls alone and workers wake up to a
+        // newer call than the one that woke them; uneven pauses between calls vary who steps which chunk.
+        List<float> expected;
+        using (var sync = VecEnvBuilder.ForId("Pendulum-v1", 7).EpisodeStatistics(false).Build()) expected = Roll(sync, 300).Trace;
+        using var threaded = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 7, threads: 3, spinMicroseconds: 0);
+        int n = 7;
+        var obs = new float[n * 3];
+        var act = new float[n];
+        var rew = new float[n];
+        var term = new bool[n];
+        var trunc = new bool[n];
+        var rng = new Rng(17);
+        var pause = new Rng(99);
+        var trace = new List<float>();
+        threaded.Reset(obs, 100);
+        for (int t = 0; t < 300; t++)
+        {
+            for (int i = 0; i < n; i++) threaded.SingleActionSpace.Sample(rng, act.AsSpan(i, 1));
+            if (pause.NextInt(4) == 0) Thread.Sleep(pause.NextInt(2));
+            threaded.Step(act, obs, rew, term, trunc);
+            trace.AddRange(obs);
+            trace.AddRange(rew);
+            for (int i = 0; i < n; i++)
+            {
+                trace.Add((term[i] ? 1 : 0) + (trunc[i] ? 2 : 0));
+                if (threaded.HasFinalObservation[i]) trace.AddRange(threaded.FinalObservations.Slice(i * 3, 3));
+            }
+        }
+        Assert.Equal(expected, trace);
+    }
 }
