@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Proximal.Cli;
 
-foreach (var t in Proximal.MuJoCo.MuJoCoTasks.All) Proximal.Envs.EnvRegistry.Register(new Proximal.Envs.EnvSpec(t.Id, _ => t.Factory(), t.MaxEpisodeSteps, t.RewardThreshold), overwrite: true); // TEMP until MuJoCoTasks.Register merges
+Proximal.MuJoCo.MuJoCoTasks.Register(); // the MuJoCo ids in the registry; libmujoco loads only when a task is built
 var root = new RootCommand("Proximal: deep reinforcement learning for .NET (PPO and its family).");
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(PlotCommand.Create());

@@ -10,7 +10,8 @@ namespace Proximal.Cli.Bench;
 /// <c>proximal bench envs</c>: env steps per second for each classic-control task, as a single raw env and as
 /// VecEnvs of N = 1, 8, 64 (sync, and threaded over all cores). Envs are unwrapped (no TimeLimit) so the ratio
 /// "× raw step cost" isolates the VecEnv's own overhead: time per env-step in the VecEnv / time per raw step.
-/// Actions are drawn in advance, so the figures exclude action sampling.
+/// Actions are drawn in advance, so the figures exclude action sampling. Then the MuJoCo tasks
+/// (<see cref="MuJoCoBench"/>): binding vs raw simulator, and threaded VecEnv speed-up over one env.
 /// </summary>
 public static class EnvBench
 {
@@ -20,9 +21,15 @@ public static class EnvBench
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure (after a warm-up of the same length).", DefaultValueFactory = _ => 0.3 };
-        var cmd = new Command("envs", "Environments: steps/s of each classic task, single env and VecEnv (N = 1, 8, 64; sync and threaded).");
+        var tasks = new Option<string?>("--tasks")
+        {
+            Description = "Comma-separated task ids to measure, or the groups 'classic' and 'mujoco' (default: all). E.g. --tasks CartPole-v1,Hopper-v4",
+        };
+        var cmd = new Command("envs", "Environments: steps/s of each classic task (single env and VecEnv N = 1, 8, 64; sync and threaded), " +
+                                      "and of each MuJoCo task (binding vs raw simulator; threaded VecEnv N = 8, 16 vs one env).");
         cmd.Options.Add(json);
         cmd.Options.Add(seconds);
+        cmd.Options.Add(tasks);
         cmd.SetAction(parseResult =>
         {
             double s = parseResult.GetValue(seconds);
@@ -31,17 +38,70 @@ public static class EnvBench
                 Console.Error.WriteLine($"--seconds must be in (0, 60], got {s}.");
                 return 2;
             }
-            Run(new BenchReport(parseResult.GetValue(json)), s);
+            HashSet<string>? selected;
+            try { selected = SelectTasks(parseResult.GetValue(tasks)); }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+            Run(new BenchReport(parseResult.GetValue(json)), s, selected);
             return 0;
         });
         return cmd;
     }
 
-    public static void Run(BenchReport report, double seconds)
+    /// <summary>Parses --tasks: null (everything) or the set of ids; throws naming an unknown id and the nearest known ones.</summary>
+    public static HashSet<string>? SelectTasks(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return null;
+        MuJoCo.MuJoCoTasks.Register();
+        var mujoco = MuJoCo.MuJoCoTasks.All.Select(t => t.Id).ToArray();
+        var known = Tasks.Concat(mujoco).ToArray();
+        var selected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string raw in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (raw.Equals("classic", StringComparison.OrdinalIgnoreCase)) selected.UnionWith(Tasks);
+            else if (raw.Equals("mujoco", StringComparison.OrdinalIgnoreCase)) selected.UnionWith(mujoco);
+            else if (Array.IndexOf(known, raw) >= 0) selected.Add(raw);
+            else
+            {
+                var near = EnvRegistry.Nearest(raw, known, 3);
+                throw new ArgumentException($"--tasks: '{raw}' is not a benchmarked task." +
+                    (near.Count > 0 ? $" Did you mean {string.Join(", ", near.Select(n => $"'{n}'"))}?" : "") +
+                    $" Choose from: classic, mujoco, {string.Join(", ", known)}.");
+            }
+        }
+        return selected;
+    }
+
+    /// <summary>Every section: classic tasks, then MuJoCo tasks (skipped with one line when libmujoco is missing).</summary>
+    public static void Run(BenchReport report, double seconds, IReadOnlySet<string>? tasks = null)
+    {
+        // Other processes share the cores: say how loaded the machine was (figures from a loaded one are lower and noisier).
+        if (LoadAverage() is { } load)
+            report.Add(new BenchCase($"machine load average (1 min, {Environment.ProcessorCount} cores)", load, "threads"));
+        RunClassic(report, seconds, tasks);
+        MuJoCoBench.Run(report, seconds, tasks);
+    }
+
+    /// <summary>The 1-minute load average (Linux /proc/loadavg), or null where there is none.</summary>
+    internal static double? LoadAverage()
+    {
+        try
+        {
+            string text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+    }
+
+    public static void RunClassic(BenchReport report, double seconds, IReadOnlySet<string>? tasks = null)
     {
         int threads = Environment.ProcessorCount;
         foreach (var id in Tasks)
         {
+            if (tasks is not null && !tasks.Contains(id)) continue;
             report.Section($"{id} (env steps/s; ratio = VecEnv time per env-step / raw step time)");
             double raw = Single(id, seconds);
             report.Add(new BenchCase($"{id} single env (raw)", raw, "steps/s"));
@@ -90,7 +150,7 @@ public static class EnvBench
         return Measure(Steps, 1 << 16, seconds);
     }
 
-    private static double Vector(VecEnv vec, double seconds)
+    internal static double Vector(VecEnv vec, double seconds)
     {
         int n = vec.NumEnvs;
         const int pool = 64;
@@ -117,7 +177,7 @@ public static class EnvBench
     }
 
     /// <summary>Warms up for <paramref name="seconds"/>, then runs chunks until that much time has passed; returns env steps/s.</summary>
-    private static double Measure(Func<long, long> run, long chunk, double seconds)
+    internal static double Measure(Func<long, long> run, long chunk, double seconds)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed.TotalSeconds < seconds) run(chunk);

@@ -21,7 +21,7 @@ public sealed unsafe class MjData : IDisposable
 {
     private readonly MjDataHandle _handle;
     private readonly DataPointers _p;
-    private readonly int _nq, _nv, _nu, _nbody, _nsite;
+    private readonly int _nq, _nv, _nu, _na, _nbody, _nsite;
 
     public MjData(MjModel model)
     {
@@ -34,7 +34,7 @@ public sealed unsafe class MjData : IDisposable
         DataPointers p;
         NativeMethods.GetDataPointers(data, &p);
         _p = p;
-        (_nq, _nv, _nu, _nbody, _nsite) = (model.Nq, model.Nv, model.Nu, model.Nbody, model.Nsite);
+        (_nq, _nv, _nu, _na, _nbody, _nsite) = (model.Nq, model.Nv, model.Nu, model.Na, model.Nbody, model.Nsite);
     }
 
     public MjModel Model { get; }
@@ -54,14 +54,21 @@ public sealed unsafe class MjData : IDisposable
         return new Span<double>(p, n);
     }
 
+    /// <summary>Simulation time in seconds (settable, to restore a saved state).</summary>
     public double Time
     {
         get { ObjectDisposedException.ThrowIf(_handle.IsClosed, this); return *_p.Time; }
+        set { ObjectDisposedException.ThrowIf(_handle.IsClosed, this); *_p.Time = value; }
     }
 
     public Span<double> Qpos => View(_p.Qpos, _nq);
     public Span<double> Qvel => View(_p.Qvel, _nv);
     public Span<double> Ctrl => View(_p.Ctrl, _nu);
+    /// <summary>Actuator activations (na; empty for plain motors).</summary>
+    public Span<double> Act => View(_p.Act, _na);
+    /// <summary>The accelerations the next constraint solve starts from (nv): mj_step leaves the last
+    /// solution here, so it is part of the state that makes the next step bit-identical.</summary>
+    public Span<double> QaccWarmstart => View(_p.QaccWarmstart, _nv);
     /// <summary>Com-based external force on each body (nbody × 6), filled by <see cref="RnePostConstraint"/>.</summary>
     public Span<double> CfrcExt => View(_p.CfrcExt, _nbody * 6);
     public Span<double> Xpos => View(_p.Xpos, _nbody * 3);

@@ -113,6 +113,8 @@ public sealed unsafe class MjModel : IDisposable
     public int Nq => _info.Nq;
     public int Nv => _info.Nv;
     public int Nu => _info.Nu;
+    /// <summary>Number of actuator activation states (dimension of <see cref="MjData.Act"/>).</summary>
+    public int Na => _info.Na;
     public int Nbody => _info.Nbody;
     public int Nsite => _info.Nsite;
     public int Njnt => _info.Njnt;

@@ -13,6 +13,7 @@ internal unsafe struct ModelInfo
     public byte* ActuatorCtrlLimited;
     public double* JntRange;
     public double* Qpos0;
+    public int Na;
 }
 
 /// <summary>Mirror of the shim's <c>pxm_data_ptrs</c>: pointers into one mjData, valid for its life.</summary>
@@ -20,7 +21,7 @@ internal unsafe struct ModelInfo
 internal unsafe struct DataPointers
 {
     public double* Time, Qpos, Qvel, Ctrl, CfrcExt, Xpos, Xipos, SubtreeCom, Cinert, Cvel,
-        QfrcActuator, QfrcConstraint, SiteXpos;
+        QfrcActuator, QfrcConstraint, SiteXpos, Act, QaccWarmstart;
 }
 
 /// <summary>P/Invoke into libproximal_mujoco.so, the shim built from Native/*.c next to this assembly.</summary>

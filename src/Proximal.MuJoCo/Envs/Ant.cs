@@ -36,6 +36,11 @@ public sealed class Ant : MuJoCoEnv
         return new StepResult(reward, Terminated: !IsHealthy(Data.Qpos, Data.Qvel), Truncated: false);
     }
 
+    // The next step's "x before" is the torso's xpos as MuJoCo left it (from the last substep's forward pass).
+    protected override int TaskStateSize => 1;
+    protected override void GetTaskState(Span<double> state) => state[0] = Data.Xpos[3 * _torso];
+    protected override void SetTaskState(ReadOnlySpan<double> state) => Data.Xpos[3 * _torso] = state[0];
+
     /// <summary>Σ clip(cfrc_ext, ±1)².</summary>
     public static double ContactSumOfSquares(ReadOnlySpan<double> cfrcExt)
     {

@@ -32,6 +32,22 @@ public sealed class Humanoid : MuJoCoEnv
         return new StepResult(reward, Terminated: !(z > MinHealthyZ && z < MaxHealthyZ), Truncated: false);
     }
 
+    // The next step's centre of mass "before" reads xipos as MuJoCo left it (from the last substep's
+    // forward pass): the state carries the x column of xipos, one value per body.
+    protected override int TaskStateSize => Model.Nbody;
+
+    protected override void GetTaskState(Span<double> state)
+    {
+        ReadOnlySpan<double> xipos = Data.Xipos;
+        for (int b = 0; b < state.Length; b++) state[b] = xipos[3 * b];
+    }
+
+    protected override void SetTaskState(ReadOnlySpan<double> state)
+    {
+        Span<double> xipos = Data.Xipos;
+        for (int b = 0; b < state.Length; b++) xipos[3 * b] = state[b];
+    }
+
     /// <summary>x of Σ body_mass·xipos / Σ body_mass (data.xipos as MuJoCo left it, as Gymnasium reads it).</summary>
     private double MassCenterX()
     {

@@ -11,8 +11,13 @@ namespace Proximal.MuJoCo.Envs;
 /// from the actuators' ctrlrange, step = ctrl ← action, frame_skip mj_step calls, mj_rnePostConstraint.
 /// Observations are computed in float64 and cast to float32. No time limit here: the registry's
 /// TimeLimit wrapper adds it.
+/// <para>Full state (<see cref="ISimulationState"/>), as doubles: time, qpos (nq), qvel (nv), act (na),
+/// qacc_warmstart (nv: the constraint solver warm-starts from it, so without it the next step differs in
+/// the last bits), the generator (<see cref="Rng.StateLength"/> ulongs, bit patterns stored as doubles),
+/// then the task's own values (<see cref="TaskStateSize"/>). Restoring it on a fresh env of the same task
+/// continues bit for bit, e.g. to resume training exactly.</para>
 /// </summary>
-public abstract class MuJoCoEnv : IEnv
+public abstract class MuJoCoEnv : IEnv, ISimulationState
 {
     private readonly Rng _rng;
     private bool _needsReset = true;
@@ -68,6 +73,105 @@ public abstract class MuJoCoEnv : IEnv
         CheckObservation(observation);
         if (_needsReset) throw new InvalidOperationException($"{GetType().Name}: call Reset before the first Step.");
         return StepCore(action, observation);
+    }
+
+    public int StateSize => 1 + 2 * Model.Nv + Model.Nq + Model.Na + Rng.StateLength + TaskStateSize;
+
+    public void GetState(Span<double> state)
+    {
+        CheckStateLength(state.Length);
+        int o = 0;
+        state[o++] = Data.Time;
+        Append(Data.Qpos, state, ref o);
+        Append(Data.Qvel, state, ref o);
+        Append(Data.Act, state, ref o);
+        Append(Data.QaccWarmstart, state, ref o);
+        Span<ulong> rng = stackalloc ulong[Rng.StateLength];
+        _rng.GetState(rng);
+        foreach (ulong word in rng) state[o++] = BitConverter.UInt64BitsToDouble(word);
+        GetTaskState(state[o..]);
+    }
+
+    /// <summary>Restores a state from <see cref="GetState"/> (of this env or another env of the same task);
+    /// the next <c>Step</c> continues exactly as the saved env would have.</summary>
+    public void SetState(ReadOnlySpan<double> state)
+    {
+        CheckStateLength(state.Length);
+        int nq = Model.Nq, nv = Model.Nv, na = Model.Na;
+        ReadOnlySpan<double> qpos = state.Slice(1, nq), qvel = state.Slice(1 + nq, nv), act = state.Slice(1 + nq + nv, na);
+        ReadOnlySpan<double> warmstart = state.Slice(1 + nq + nv + na, nv);
+        int rngAt = 1 + nq + 2 * nv + na;
+        CheckFinite(state[..1], "time", 0);
+        CheckFinite(qpos, "qpos", 1);
+        CheckFinite(qvel, "qvel", 1 + nq);
+        CheckFinite(act, "act", 1 + nq + nv);
+        CheckFinite(warmstart, "qacc_warmstart", 1 + nq + nv + na);
+        Span<ulong> rng = stackalloc ulong[Rng.StateLength];
+        for (int i = 0; i < rng.Length; i++) rng[i] = BitConverter.DoubleToUInt64Bits(state[rngAt + i]);
+        _rng.SetState(rng);  // validates first, so a corrupt generator leaves the simulator untouched
+        Data.Time = state[0];
+        qpos.CopyTo(Data.Qpos);
+        qvel.CopyTo(Data.Qvel);
+        act.CopyTo(Data.Act);
+        // mj_forward makes every derived quantity match the state; it does not advance time.
+        Data.Forward();
+        warmstart.CopyTo(Data.QaccWarmstart);
+        SetTaskState(state[(rngAt + Rng.StateLength)..]);
+        _needsReset = false;
+    }
+
+    /// <summary>Gymnasium's <c>set_state(qpos, qvel)</c>: sets the configuration and velocities, keeps time,
+    /// activations and the generator, and recomputes every derived quantity (as after a reset). Use
+    /// <see cref="SetState"/> instead to continue a saved trajectory bit for bit.</summary>
+    public void SetPhysicsState(ReadOnlySpan<double> qpos, ReadOnlySpan<double> qvel)
+    {
+        if (qpos.Length != Model.Nq) throw new ArgumentException($"{GetType().Name}: qpos has {qpos.Length} values, the model has nq = {Model.Nq}.", nameof(qpos));
+        if (qvel.Length != Model.Nv) throw new ArgumentException($"{GetType().Name}: qvel has {qvel.Length} values, the model has nv = {Model.Nv}.", nameof(qvel));
+        CheckFinite(qpos, "qpos", -1);
+        CheckFinite(qvel, "qvel", -1);
+        qpos.CopyTo(Data.Qpos);
+        qvel.CopyTo(Data.Qvel);
+        Data.Forward();
+        _needsReset = false;
+    }
+
+    /// <summary>Writes the current observation (e.g. after <see cref="SetState"/> or <see cref="SetPhysicsState"/>).</summary>
+    public void GetObservation(Span<float> observation)
+    {
+        CheckObservation(observation);
+        WriteObservation(observation);
+    }
+
+    /// <summary>Number of task-specific doubles at the end of the state: values of derived quantities that
+    /// the next step reads BEFORE it simulates. MuJoCo leaves those from the last substep's forward pass
+    /// (not recomputed at the final state), so a recomputation on restore would differ; the state carries them.</summary>
+    protected virtual int TaskStateSize => 0;
+
+    protected virtual void GetTaskState(Span<double> state) { }
+
+    /// <summary>Called after the physics state is restored and mj_forward has run.</summary>
+    protected virtual void SetTaskState(ReadOnlySpan<double> state) { }
+
+    private static void Append(ReadOnlySpan<double> values, Span<double> destination, ref int offset)
+    {
+        values.CopyTo(destination[offset..]);
+        offset += values.Length;
+    }
+
+    private void CheckStateLength(int length)
+    {
+        if (length != StateSize)
+            throw new ArgumentException($"{GetType().Name} state has {StateSize} values (time 1, qpos {Model.Nq}, qvel {Model.Nv}, act {Model.Na}, " +
+                                        $"qacc_warmstart {Model.Nv}, generator {Rng.StateLength}, task {TaskStateSize}), but the buffer holds {length}.", "state");
+    }
+
+    /// <param name="stateOffset">Where <paramref name="values"/> start in the state vector (negative: not part of one).</param>
+    private void CheckFinite(ReadOnlySpan<double> values, string what, int stateOffset)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!double.IsFinite(values[i]))
+                throw new ArgumentException($"{GetType().Name}: {what}[{i}]{(stateOffset >= 0 ? $" (state value {stateOffset + i})" : "")} is {values[i]}; a MuJoCo state must be finite.",
+                    stateOffset >= 0 ? "state" : what);
     }
 
     /// <summary>Sets ctrl = action and advances one env step (frame_skip substeps + mj_rnePostConstraint).</summary>

@@ -44,6 +44,24 @@ public sealed class Reacher : MuJoCoEnv
         return new StepResult(reward, Terminated: false, Truncated: false);
     }
 
+    // The reward is computed before simulating, from xpos as MuJoCo left it after the previous step (the last
+    // substep's forward pass): the state carries the fingertip and target positions. The goal itself is qpos[2:].
+    protected override int TaskStateSize => 6;
+
+    protected override void GetTaskState(Span<double> state)
+    {
+        ReadOnlySpan<double> xpos = Data.Xpos;
+        xpos.Slice(3 * _fingertip, 3).CopyTo(state);
+        xpos.Slice(3 * _target, 3).CopyTo(state[3..]);
+    }
+
+    protected override void SetTaskState(ReadOnlySpan<double> state)
+    {
+        Span<double> xpos = Data.Xpos;
+        state[..3].CopyTo(xpos.Slice(3 * _fingertip, 3));
+        state.Slice(3, 3).CopyTo(xpos.Slice(3 * _target, 3));
+    }
+
     private void FingertipMinusTarget(Span<double> delta)
     {
         ReadOnlySpan<double> xpos = Data.Xpos;

@@ -178,6 +178,7 @@ typedef struct {
   const unsigned char* actuator_ctrllimited;  // nu
   const double* jnt_range;           // njnt x 2
   const double* qpos0;               // nq
+  int na;                            // activation states (dim of act)
 } pxm_model_info;
 
 PXM_EXPORT void pxm_model_info_get(const mjModel* m, pxm_model_info* o) {
@@ -189,6 +190,7 @@ PXM_EXPORT void pxm_model_info_get(const mjModel* m, pxm_model_info* o) {
   o->actuator_ctrllimited = m->actuator_ctrllimited;
   o->jnt_range = m->jnt_range;
   o->qpos0 = m->qpos0;
+  o->na = m->na;
 }
 
 // Mirrored by ModelFacts in C#: the compiled physical facts that tests compare against Gymnasium's
@@ -231,6 +233,8 @@ PXM_EXPORT void pxm_model_facts_get(const mjModel* m, pxm_model_facts* o) {
 typedef struct {
   double *time, *qpos, *qvel, *ctrl, *cfrc_ext, *xpos, *xipos, *subtree_com, *cinert, *cvel,
       *qfrc_actuator, *qfrc_constraint, *site_xpos;
+  // The rest of the state that carries from one mj_step to the next (full-state save and restore).
+  double *act, *qacc_warmstart;
 } pxm_data_ptrs;
 
 PXM_EXPORT void pxm_data_ptrs_get(mjData* d, pxm_data_ptrs* o) {
@@ -238,6 +242,7 @@ PXM_EXPORT void pxm_data_ptrs_get(mjData* d, pxm_data_ptrs* o) {
   o->cfrc_ext = d->cfrc_ext; o->xpos = d->xpos; o->xipos = d->xipos; o->subtree_com = d->subtree_com;
   o->cinert = d->cinert; o->cvel = d->cvel; o->qfrc_actuator = d->qfrc_actuator;
   o->qfrc_constraint = d->qfrc_constraint; o->site_xpos = d->site_xpos;
+  o->act = d->act; o->qacc_warmstart = d->qacc_warmstart;
 }
 
 PXM_EXPORT int pxm_reset(const mjModel* m, mjData* d) {

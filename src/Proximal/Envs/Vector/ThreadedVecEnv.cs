@@ -1,27 +1,49 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Proximal.Envs.Vector;
 
 /// <summary>
-/// Steps its envs in parallel: the envs are cut into contiguous blocks, one per thread; the calling thread
-/// steps block 0 and one long-lived worker per further block steps the rest. Workers are released per call
-/// by a generation counter they spin on briefly and then sleep on (Monitor), so a step costs no allocation
-/// and, for expensive simulators, about one wake-up. Each env touches only its own rows, so results are
-/// identical for every thread count (and identical to <see cref="SyncVecEnv"/>). Dispose stops the workers.
+/// Steps its envs in parallel on the calling thread plus <c>Threads − 1</c> long-lived workers. The envs of a call
+/// are handed out as contiguous chunks from a shared counter: whoever is running claims the next chunk, so a worker
+/// that the OS has not scheduled yet (a loaded machine) costs nothing: the others, the caller included, step its
+/// share, and the caller only ever waits for chunks already in progress. The chunk size adapts to the measured
+/// cost of an env step (about 20 µs of work per claim; cheap envs get one chunk per thread). Workers spin briefly
+/// for the next call (yielding now and then), then sleep (Monitor). A step allocates nothing. Each env touches only its own rows, so the
+/// results are identical for every thread count and every schedule (and identical to <see cref="SyncVecEnv"/>).
+/// Dispose stops the workers.
 /// </summary>
 public sealed class ThreadedVecEnv : EnvArrayVecEnv
 {
+    /// <summary>Work per claim the chunk size aims at: large enough that the claim's atomic operation is noise,
+    /// small enough that the caller's wait for a chunk in flight stays short.</summary>
+    private const double TargetChunkMicroseconds = 20;
+
     private readonly Thread[] _workers;
-    private readonly int[] _blockStart;
     private readonly object _gate = new(), _doneGate = new();
-    private readonly long _spinTicks;
-    private long _generation;
-    private int _pending, _sleepingWorkers, _mainSleeping;
+    private readonly long _spinTicks, _targetChunkTicks;
+
+    // Hot shared words, each on its own cache line so claiming, completing and sleeping do not slow each other.
+    // _work packs (generation << 32) | next unclaimed env: a worker that wakes late can never claim envs of a
+    // newer call believing they belong to an older one (its compare-and-swap fails).
+    private PaddedLong _work;
+    private PaddedInt _completed;
+    private PaddedInt _sleepingWorkers;
+    private PaddedInt _mainSleeping;
+
+    private int _chunk = 1;
     private volatile int _command;
+    private volatile bool _stopping;
     private Exception? _workerCrash;
     private readonly long[] _workerAllocated;
     private bool _disposed;
+
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedLong { [FieldOffset(64)] public long Value; }
+
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct PaddedInt { [FieldOffset(64)] public int Value; }
 
     /// <param name="threads">Total threads including the caller's; default min(processor count, N).</param>
     /// <param name="spinMicroseconds">How long a waiting thread spins before it sleeps.</param>
@@ -33,14 +55,14 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
         t = Math.Min(t, NumEnvs);
         Threads = t;
         _spinTicks = (long)(spinMicroseconds * Stopwatch.Frequency / 1e6);
-        _blockStart = new int[t + 1];
-        for (int b = 0; b <= t; b++) _blockStart[b] = (int)((long)b * NumEnvs / t);
+        _targetChunkTicks = (long)(TargetChunkMicroseconds * Stopwatch.Frequency / 1e6);
+        _chunk = MaxChunk;
         _workers = new Thread[t - 1];
         _workerAllocated = new long[t];
         for (int w = 0; w < _workers.Length; w++)
         {
-            int block = w + 1;
-            _workers[w] = new Thread(() => WorkerLoop(block)) { IsBackground = true, Name = $"Proximal VecEnv worker {block}" };
+            int index = w + 1;
+            _workers[w] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"Proximal VecEnv worker {index}" };
             _workers[w].Start();
         }
     }
@@ -51,76 +73,130 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
     /// <summary>Threads that step envs, the caller's included.</summary>
     public int Threads { get; }
 
+    /// <summary>One chunk per thread: the largest useful chunk.</summary>
+    private int MaxChunk => (NumEnvs + Threads - 1) / Threads;
+
+    private static int Generation(long work) => (int)(work >> 32);
+    private static int Next(long work) => (int)work;
+
     private protected override void RunAll(Command command)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_workers.Length > 0) Release(command);
-        try { RunRange(command, _blockStart[0], _blockStart[1]); }
-        finally { if (_workers.Length > 0) WaitForWorkers(); } // the caller's buffers stay pinned until every worker is done
+        if (_workers.Length == 0)
+        {
+            RunRange(command, 0, NumEnvs);
+            return;
+        }
+        long start = Stopwatch.GetTimestamp();
+        int generation = Release(command);
+        try { Claim(generation, workerIndex: 0); }
+        finally { WaitForCompletion(); } // the caller's buffers stay pinned until every claimed chunk is done
         if (_workerCrash is { } crash) throw new InvalidOperationException("A VecEnv worker thread failed outside any env call.", crash);
+        if (command == Command.Step) AdaptChunk(Stopwatch.GetTimestamp() - start);
     }
 
-    private void Release(Command command)
+    /// <summary>Chunk size for the next call from this call's time: work per env ≈ elapsed × threads / N.</summary>
+    private void AdaptChunk(long elapsedTicks)
+    {
+        double perEnv = Math.Max(1.0, (double)elapsedTicks * Threads / NumEnvs);
+        _chunk = (int)Math.Clamp(_targetChunkTicks / perEnv, 1, MaxChunk);
+    }
+
+    /// <summary>Publishes a new call (generation, command, chunk) and wakes sleeping workers. Returns its generation.</summary>
+    private int Release(Command command)
     {
         _command = (int)command;
-        Volatile.Write(ref _pending, _workers.Length);
-        Interlocked.Increment(ref _generation); // full fence: pairs with the sleeper's Interlocked increment
-        if (Volatile.Read(ref _sleepingWorkers) > 0)
+        Volatile.Write(ref _completed.Value, 0);
+        int generation = Generation(Volatile.Read(ref _work.Value)) + 1;
+        // Interlocked: a full fence, so a worker that sees the generation sees the command, chunk and buffers too;
+        // it also pairs with the sleeper's Interlocked increment (no lost wake-up).
+        Interlocked.Exchange(ref _work.Value, (long)generation << 32);
+        if (Volatile.Read(ref _sleepingWorkers.Value) > 0)
             lock (_gate) Monitor.PulseAll(_gate);
+        return generation;
     }
 
-    private void WaitForWorkers()
+    /// <summary>Claims and runs chunks of <paramref name="generation"/> until none is left.</summary>
+    private void Claim(int generation, int workerIndex)
     {
-        if (Volatile.Read(ref _pending) == 0) return;
-        long until = Stopwatch.GetTimestamp() + _spinTicks;
-        int k = 0;
-        while (Volatile.Read(ref _pending) != 0)
-        {
-            Thread.SpinWait(8);
-            if ((++k & 63) == 0 && Stopwatch.GetTimestamp() > until) break;
-        }
-        if (Volatile.Read(ref _pending) == 0) return;
-        lock (_doneGate)
-        {
-            Interlocked.Increment(ref _mainSleeping);
-            while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_doneGate);
-            Interlocked.Decrement(ref _mainSleeping);
-        }
-    }
-
-    private void WorkerLoop(int block)
-    {
-        long seen = 0;
+        int n = NumEnvs;
         while (true)
         {
-            seen++;
-            WaitForGeneration(seen);
-            var command = (Command)_command;
-            if (command == Command.Stop) return;
-            try { RunRange(command, _blockStart[block], _blockStart[block + 1]); }
-            catch (Exception e) { _workerCrash ??= e; }
-            _workerAllocated[block] = GC.GetAllocatedBytesForCurrentThread();
-            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _mainSleeping) > 0)
-                lock (_doneGate) Monitor.PulseAll(_doneGate);
+            long work = Volatile.Read(ref _work.Value);
+            if (Generation(work) != generation) return;
+            int start = Next(work);
+            if (start >= n) return;
+            int end = Math.Min(n, start + Volatile.Read(ref _chunk));
+            if (Interlocked.CompareExchange(ref _work.Value, ((long)generation << 32) | (uint)end, work) != work) continue;
+            try { RunRange((Command)_command, start, end); }
+            catch (Exception e) when (workerIndex > 0) { _workerCrash ??= e; }
+            finally
+            {
+                if (Interlocked.Add(ref _completed.Value, end - start) == n && workerIndex > 0 && Volatile.Read(ref _mainSleeping.Value) > 0)
+                    lock (_doneGate) Monitor.PulseAll(_doneGate);
+            }
         }
     }
 
-    private void WaitForGeneration(long generation)
+    /// <summary>One round of a busy wait: pause instructions, and every 16th round a Thread.Yield, so that on a
+    /// loaded machine the thread being waited for (or anyone else) can have this core.</summary>
+    private static void SpinOnce(ref int round)
+    {
+        Thread.SpinWait(8);
+        if ((++round & 15) == 0) Thread.Yield();
+    }
+
+    private void WaitForCompletion()
+    {
+        int n = NumEnvs;
+        if (Volatile.Read(ref _completed.Value) == n) return;
+        long until = Stopwatch.GetTimestamp() + _spinTicks;
+        int round = 0;
+        while (Volatile.Read(ref _completed.Value) != n)
+        {
+            SpinOnce(ref round);
+            if ((round & 63) == 0 && Stopwatch.GetTimestamp() > until) break;
+        }
+        if (Volatile.Read(ref _completed.Value) == n) return;
+        lock (_doneGate)
+        {
+            Interlocked.Increment(ref _mainSleeping.Value);
+            while (Volatile.Read(ref _completed.Value) != n) Monitor.Wait(_doneGate);
+            Interlocked.Decrement(ref _mainSleeping.Value);
+        }
+    }
+
+    private void WorkerLoop(int workerIndex)
+    {
+        int seen = 0;
+        while (true)
+        {
+            int generation = WaitForNewGeneration(seen);
+            seen = generation;
+            if (_stopping) return;
+            Claim(generation, workerIndex);
+            _workerAllocated[workerIndex] = GC.GetAllocatedBytesForCurrentThread();
+        }
+    }
+
+    /// <summary>Spins, then sleeps, until a generation other than <paramref name="seen"/> is published; returns it.</summary>
+    private int WaitForNewGeneration(int seen)
     {
         long until = Stopwatch.GetTimestamp() + _spinTicks;
-        int k = 0;
-        while (Volatile.Read(ref _generation) < generation)
+        int round = 0, g;
+        while ((g = Generation(Volatile.Read(ref _work.Value))) == seen)
         {
-            Thread.SpinWait(8);
-            if ((++k & 63) == 0 && Stopwatch.GetTimestamp() > until) break;
+            SpinOnce(ref round);
+            if ((round & 63) == 0 && Stopwatch.GetTimestamp() > until) break;
         }
-        if (Volatile.Read(ref _generation) >= generation) return;
+        if (g != seen) return g;
         lock (_gate)
         {
-            Interlocked.Increment(ref _sleepingWorkers);
-            while (Volatile.Read(ref _generation) < generation) Monitor.Wait(_gate);
-            Interlocked.Decrement(ref _sleepingWorkers);
+            Interlocked.Increment(ref _sleepingWorkers.Value);
+            while ((g = Generation(Volatile.Read(ref _work.Value))) == seen) Monitor.Wait(_gate);
+            Interlocked.Decrement(ref _sleepingWorkers.Value);
         }
+        return g;
     }
 
     /// <summary>Bytes allocated so far by the worker threads (a test hook for the no-allocation guarantee).</summary>
@@ -135,6 +211,7 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
         _disposed = true;
         if (_workers.Length > 0)
         {
+            _stopping = true;
             Release(Command.Stop);
             lock (_gate) Monitor.PulseAll(_gate);
             foreach (var w in _workers) w.Join();
