@@ -17,8 +17,13 @@ namespace Proximal.MuJoCo.Envs;
 /// then the task's own values (<see cref="TaskStateSize"/>). Restoring it on a fresh env of the same task
 /// continues bit for bit, e.g. to resume training exactly.</para>
 /// </summary>
-public abstract class MuJoCoEnv : IEnv, ISimulationState
+public abstract class MuJoCoEnv : IEnv, ISimulationState, IEnvSnapshot
 {
+    // The full simulation state already includes the generator, so it is also the training-resume snapshot.
+    int IEnvSnapshot.SnapshotSize => StateSize;
+    void IEnvSnapshot.SaveSnapshot(Span<double> snapshot) => GetState(snapshot);
+    void IEnvSnapshot.LoadSnapshot(ReadOnlySpan<double> snapshot) => SetState(snapshot);
+
     private readonly Rng _rng;
     private bool _needsReset = true;
 
