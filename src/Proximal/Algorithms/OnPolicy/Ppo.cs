@@ -206,7 +206,7 @@ public sealed class Ppo : IAgent, IDisposable
 
     private void CollectRollout()
     {
-        int n = Options.NEnvs, od = _env.ObservationSize, ad = _env.ActionSize, p = _policy.OutputSize;
+        int n = Options.NEnvs, od = _env.ObservationSize, p = _policy.OutputSize;
         var head = _policy.Head;
         _buffer.BeginRollout();
         for (int t = 0; t < Options.NSteps; t++)
@@ -239,7 +239,6 @@ public sealed class Ppo : IAgent, IDisposable
         _policy.Values(_obs, n).CopyTo(_lastValues);
         _buffer.ComputeAdvantages(Options.Gamma, Options.GaeLambda, _lastValues);
         _inferTicks += Stopwatch.GetTimestamp() - b0;
-        _ = ad;
     }
 
     private void BootstrapTruncated(int t, int n, int od)
@@ -279,7 +278,7 @@ public sealed class Ppo : IAgent, IDisposable
 
     private void Update(double lr, double clip)
     {
-        int batch = _buffer.Count, m = Options.MinibatchSize, p = _policy.OutputSize, ad = _env.ActionSize, od = _env.ObservationSize;
+        int batch = _buffer.Count, m = Options.MinibatchSize, p = _policy.OutputSize;
         var head = _policy.Head;
         var parameters = _policy.Parameters;
         head.SnapshotOld(); // parameters have not moved since the rollout: this is π_old's log-std
@@ -378,7 +377,6 @@ public sealed class Ppo : IAgent, IDisposable
             _metrics["train/kl_beta"] = KlBeta;
         }
         if (_policy.LogStd.Length > 0) _metrics["train/std"] = Math.Exp(Mean(_policy.LogStd));
-        _ = ad; _ = od;
     }
 
     /// <summary>Mean analytic KL(π_old‖π) over the whole rollout, in minibatch-sized chunks.</summary>
@@ -401,6 +399,13 @@ public sealed class Ppo : IAgent, IDisposable
     {
         double s = 0;
         foreach (float x in v) s += x;
+        return v.Length == 0 ? double.NaN : s / v.Length;
+    }
+
+    private static double Mean(ReadOnlySpan<double> v)
+    {
+        double s = 0;
+        foreach (double x in v) s += x;
         return v.Length == 0 ? double.NaN : s / v.Length;
     }
 
@@ -595,8 +600,8 @@ public sealed class Ppo : IAgent, IDisposable
             Total++;
         }
 
-        public double MeanReturn => _count == 0 ? double.NaN : _returns.AsSpan(0, _count).ToArray().Average();
-        public double MeanLength => _count == 0 ? double.NaN : _lengths.AsSpan(0, _count).ToArray().Average();
+        public double MeanReturn => _count == 0 ? double.NaN : Ppo.Mean(_returns.AsSpan(0, _count));
+        public double MeanLength => _count == 0 ? double.NaN : Ppo.Mean(_lengths.AsSpan(0, _count));
 
         // Oldest first, so Load replays them in order.
         public double[] Returns => Ordered(_returns);
