@@ -54,13 +54,25 @@ public class VecEnvTests
     }
 
     [Fact]
+    public void CheapCallsBelowTheSerialThresholdStillMatchSync()
+    {
+        // Pendulum N = 4 is well under the 10 µs serial threshold: after the first (timed) call the caller steps alone.
+        List<float> expected;
+        using (var sync = VecEnvBuilder.ForId("Pendulum-v1", 4).EpisodeStatistics(false).Build()) expected = Roll(sync, 250).Trace;
+        using var threaded = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 4, threads: 2);
+        Assert.Equal(expected, Roll(threaded, 250).Trace);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 2, 2, serialBelowMicroseconds: -1));
+    }
+
+    [Fact]
     public void ThreadedStaysIdenticalWhenWorkersWakeLateOrNotAtAll()
     {
         // Spin 0: every idle worker sleeps, so the caller often steps whole calls alone and workers wake up to a
         // newer call than the one that woke them; uneven pauses between calls vary who steps which chunk.
+        // Serial threshold 0: Pendulum is cheap enough that the caller would otherwise step it alone.
         List<float> expected;
         using (var sync = VecEnvBuilder.ForId("Pendulum-v1", 7).EpisodeStatistics(false).Build()) expected = Roll(sync, 300).Trace;
-        using var threaded = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 7, threads: 3, spinMicroseconds: 0);
+        using var threaded = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 7, threads: 3, spinMicroseconds: 0, serialBelowMicroseconds: 0);
         int n = 7;
         var obs = new float[n * 3];
         var act = new float[n];

@@ -9,7 +9,8 @@ namespace Proximal.Envs.Vector;
 /// are handed out as contiguous chunks from a shared counter: whoever is running claims the next chunk, so a worker
 /// that the OS has not scheduled yet (a loaded machine) costs nothing: the others, the caller included, step its
 /// share, and the caller only ever waits for chunks already in progress. The chunk size adapts to the measured
-/// cost of an env step (about 20 µs of work per claim; cheap envs get one chunk per thread). Workers spin briefly
+/// cost of an env step (about 20 µs of work per claim; cheap envs get one chunk per thread), and a call with under
+/// 10 µs of work in all is stepped by the caller alone (a hand-off would cost more). Workers spin briefly
 /// for the next call (yielding now and then), then sleep (Monitor). A step allocates nothing. Each env touches only its own rows, so the
 /// results are identical for every thread count and every schedule (and identical to <see cref="SyncVecEnv"/>).
 /// Dispose stops the workers.
@@ -20,9 +21,12 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
     /// small enough that the caller's wait for a chunk in flight stays short.</summary>
     private const double TargetChunkMicroseconds = 20;
 
+
     private readonly Thread[] _workers;
     private readonly object _gate = new(), _doneGate = new();
-    private readonly long _spinTicks, _targetChunkTicks;
+    private readonly long _spinTicks, _targetChunkTicks, _serialBelowTicks;
+    private double _perEnvTicks = double.PositiveInfinity;  // measured work per env step; unknown before the first step
+    private int _serialCalls;
 
     // Hot shared words, each on its own cache line so claiming, completing and sleeping do not slow each other.
     // _work packs (generation << 32) | next unclaimed env: a worker that wakes late can never claim envs of a
@@ -47,15 +51,20 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
 
     /// <param name="threads">Total threads including the caller's; default min(processor count, N).</param>
     /// <param name="spinMicroseconds">How long a waiting thread spins before it sleeps.</param>
-    public ThreadedVecEnv(IReadOnlyList<IEnv> envs, int? threads = null, double spinMicroseconds = 50) : base(envs)
+    /// <param name="serialBelowMicroseconds">Below this much measured work per call (all envs together) the hand-off
+    /// to workers costs more than it saves, so the caller steps every env itself (e.g. CartPole with N = 8).
+    /// 0 always hands off (tests use it to exercise the workers).</param>
+    public ThreadedVecEnv(IReadOnlyList<IEnv> envs, int? threads = null, double spinMicroseconds = 50, double serialBelowMicroseconds = 10) : base(envs)
     {
         int t = threads ?? Math.Min(Environment.ProcessorCount, NumEnvs);
         if (t <= 0) throw new ArgumentOutOfRangeException(nameof(threads), t, "ThreadedVecEnv needs threads > 0.");
         if (!(spinMicroseconds >= 0)) throw new ArgumentOutOfRangeException(nameof(spinMicroseconds), spinMicroseconds, "Spin time must be ≥ 0.");
+        if (!(serialBelowMicroseconds >= 0)) throw new ArgumentOutOfRangeException(nameof(serialBelowMicroseconds), serialBelowMicroseconds, "The serial threshold must be ≥ 0 µs.");
         t = Math.Min(t, NumEnvs);
         Threads = t;
         _spinTicks = (long)(spinMicroseconds * Stopwatch.Frequency / 1e6);
         _targetChunkTicks = (long)(TargetChunkMicroseconds * Stopwatch.Frequency / 1e6);
+        _serialBelowTicks = (long)(serialBelowMicroseconds * Stopwatch.Frequency / 1e6);
         _chunk = MaxChunk;
         _workers = new Thread[t - 1];
         _workerAllocated = new long[t];
@@ -67,8 +76,8 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
         }
     }
 
-    public ThreadedVecEnv(Func<int, IEnv> factory, int numEnvs, int? threads = null, double spinMicroseconds = 50)
-        : this(VecEnvFactory.Create(factory, numEnvs), threads, spinMicroseconds) { }
+    public ThreadedVecEnv(Func<int, IEnv> factory, int numEnvs, int? threads = null, double spinMicroseconds = 50, double serialBelowMicroseconds = 10)
+        : this(VecEnvFactory.Create(factory, numEnvs), threads, spinMicroseconds, serialBelowMicroseconds) { }
 
     /// <summary>Threads that step envs, the caller's included.</summary>
     public int Threads { get; }
@@ -87,18 +96,28 @@ public sealed class ThreadedVecEnv : EnvArrayVecEnv
             RunRange(command, 0, NumEnvs);
             return;
         }
-        long start = Stopwatch.GetTimestamp();
-        int generation = Release(command);
-        try { Claim(generation, workerIndex: 0); }
-        finally { WaitForCompletion(); } // the caller's buffers stay pinned until every claimed chunk is done
-        if (_workerCrash is { } crash) throw new InvalidOperationException("A VecEnv worker thread failed outside any env call.", crash);
-        if (command == Command.Step) AdaptChunk(Stopwatch.GetTimestamp() - start);
+        bool parallel = _serialBelowTicks == 0 || _perEnvTicks * NumEnvs >= _serialBelowTicks;
+        // Parallel calls are long enough to time every one; serial ones (cheap envs) are sampled, since a clock
+        // read costs about as much as a CartPole step.
+        bool timed = command == Command.Step && (parallel || (++_serialCalls & 15) == 0);
+        long start = timed ? Stopwatch.GetTimestamp() : 0;
+        if (parallel)
+        {
+            int generation = Release(command);
+            try { Claim(generation, workerIndex: 0); }
+            finally { WaitForCompletion(); } // the caller's buffers stay pinned until every claimed chunk is done
+            if (_workerCrash is { } crash) throw new InvalidOperationException("A VecEnv worker thread failed outside any env call.", crash);
+        }
+        else RunRange(command, 0, NumEnvs);
+        if (timed) Adapt(Stopwatch.GetTimestamp() - start, parallel);
     }
 
-    /// <summary>Chunk size for the next call from this call's time: work per env ≈ elapsed × threads / N.</summary>
-    private void AdaptChunk(long elapsedTicks)
+    /// <summary>Work per env step from this call's time (elapsed × threads / N when parallel, elapsed / N when not),
+    /// which sets the next call's chunk size and whether it goes parallel at all.</summary>
+    private void Adapt(long elapsedTicks, bool parallel)
     {
-        double perEnv = Math.Max(1.0, (double)elapsedTicks * Threads / NumEnvs);
+        double perEnv = Math.Max(1.0, (double)elapsedTicks * (parallel ? Threads : 1) / NumEnvs);
+        _perEnvTicks = perEnv;
         _chunk = (int)Math.Clamp(_targetChunkTicks / perEnv, 1, MaxChunk);
     }
 
