@@ -8,7 +8,7 @@ namespace Proximal.Tests.Envs;
 public class VecEnvTests
 {
     private static VecEnv Create(bool threaded, int threads, Func<int, IEnv> factory, int n) =>
-        threaded ? new ThreadedVecEnv(factory, n, threads) : new SyncVecEnv(factory, n);
+        threaded ? new ThreadedVecEnv(factory, n, threads, serialBelowMicroseconds: 0) : new SyncVecEnv(factory, n);
 
     public static TheoryData<bool, int> Kinds => new() { { false, 1 }, { true, 1 }, { true, 2 }, { true, 3 } };
 
@@ -155,7 +155,7 @@ public class VecEnvTests
         envs[1].Fault = "inf-reward";
         envs[2].FaultAtGlobalStep = 4;
         envs[2].Fault = "throw";
-        using var vec = new ThreadedVecEnv(i => envs[i], 3, threads: 2);
+        using var vec = new ThreadedVecEnv(i => envs[i], 3, threads: 2, serialBelowMicroseconds: 0);
         var obs = new float[9];
         var z = new float[3];
         var rew = new float[3];
@@ -196,7 +196,7 @@ public class VecEnvTests
     [Fact]
     public void ThreadedDisposeStopsWorkersAndIsIdempotent()
     {
-        var vec = new ThreadedVecEnv(_ => EnvRegistry.Make("CartPole-v1"), 4, threads: 3);
+        var vec = new ThreadedVecEnv(_ => EnvRegistry.Make("CartPole-v1"), 4, threads: 3, serialBelowMicroseconds: 0);
         Assert.Equal(3, vec.Threads);
         var obs = new float[16];
         vec.Reset(obs, 3);
@@ -209,7 +209,7 @@ public class VecEnvTests
     public void ThreadedSurvivesSleepingWorkers()
     {
         // Spin time 0 forces every wait through the Monitor path; results must not change.
-        using var a = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 6, threads: 3, spinMicroseconds: 0);
+        using var a = new ThreadedVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 6, threads: 3, spinMicroseconds: 0, serialBelowMicroseconds: 0);
         using var b = new SyncVecEnv(_ => EnvRegistry.Make("Pendulum-v1"), 6);
         Assert.Equal(Roll(b, 5, 150), Roll(a, 5, 150));
     }
