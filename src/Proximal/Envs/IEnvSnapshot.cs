@@ -41,6 +41,23 @@ public static class SnapshotCodec
         rng.SetState(s);
     }
 
+    /// <summary>Snapshot of an env whose whole state is its <see cref="ISimulationState"/> plus one generator.</summary>
+    public static int Size(ISimulationState env) => env.StateSize + RngSize;
+
+    public static void Save(ISimulationState env, Rng? rng, Span<double> into, string owner)
+    {
+        CheckSize(owner, into.Length, Size(env));
+        env.GetState(into[..env.StateSize]);
+        WriteRng(rng, into[env.StateSize..]);
+    }
+
+    public static void Load(ISimulationState env, ref Rng? rng, ReadOnlySpan<double> from, string owner)
+    {
+        CheckSize(owner, from.Length, Size(env));
+        env.SetState(from[..env.StateSize]);
+        ReadRng(ref rng, from[env.StateSize..]);
+    }
+
     public static void CheckSize(string owner, int actual, int expected)
     {
         if (actual != expected) throw new ArgumentException($"{owner}: snapshot has {actual} values, expected {expected}.");

@@ -112,26 +112,8 @@ public sealed class Acrobot : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 
     public void Dispose() { }
 
-    // Snapshot for exact resume: state, then the generator of future resets.
-    public int SnapshotSize => 4 + SnapshotCodec.RngSize;
-
-    public void SaveSnapshot(Span<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("Acrobot", snapshot.Length, SnapshotSize);
-        snapshot[0] = _t1;
-        snapshot[1] = _t2;
-        snapshot[2] = _d1;
-        snapshot[3] = _d2;
-        SnapshotCodec.WriteRng(_rng, snapshot[4..]);
-    }
-
-    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("Acrobot", snapshot.Length, SnapshotSize);
-        _t1 = snapshot[0];
-        _t2 = snapshot[1];
-        _d1 = snapshot[2];
-        _d2 = snapshot[3];
-        SnapshotCodec.ReadRng(ref _rng, snapshot[4..]);
-    }
+    // Snapshot for exact resume: the simulation state, then the generator of future resets.
+    public int SnapshotSize => SnapshotCodec.Size(this);
+    public void SaveSnapshot(Span<double> snapshot) => SnapshotCodec.Save(this, _rng, snapshot, "Acrobot");
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot) => SnapshotCodec.Load(this, ref _rng, snapshot, "Acrobot");
 }

@@ -87,28 +87,20 @@ public sealed class CartPole : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 
     public void Dispose() { }
 
-    // Snapshot for exact resume: state, then the generator of future resets.
-    public int SnapshotSize => 5 + SnapshotCodec.RngSize;
+    // Snapshot for exact resume: the simulation state, the "already terminated" flag, then the generator of future resets.
+    public int SnapshotSize => SnapshotCodec.Size(this) + 1;
 
     public void SaveSnapshot(Span<double> snapshot)
     {
         SnapshotCodec.CheckSize("CartPole", snapshot.Length, SnapshotSize);
-        snapshot[0] = _x;
-        snapshot[1] = _xDot;
-        snapshot[2] = _theta;
-        snapshot[3] = _thetaDot;
-        snapshot[4] = _terminated ? 1 : 0;
-        SnapshotCodec.WriteRng(_rng, snapshot[5..]);
+        SnapshotCodec.Save(this, _rng, snapshot[..^1], "CartPole");
+        snapshot[^1] = _terminated ? 1 : 0;
     }
 
     public void LoadSnapshot(ReadOnlySpan<double> snapshot)
     {
         SnapshotCodec.CheckSize("CartPole", snapshot.Length, SnapshotSize);
-        _x = snapshot[0];
-        _xDot = snapshot[1];
-        _theta = snapshot[2];
-        _thetaDot = snapshot[3];
-        _terminated = snapshot[4] != 0;
-        SnapshotCodec.ReadRng(ref _rng, snapshot[5..]);
+        SnapshotCodec.Load(this, ref _rng, snapshot[..^1], "CartPole");
+        _terminated = snapshot[^1] != 0;
     }
 }

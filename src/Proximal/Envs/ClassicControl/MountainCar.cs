@@ -70,22 +70,8 @@ public sealed class MountainCar : IEnv, IRenderable, ISimulationState, IEnvSnaps
 
     public void Dispose() { }
 
-    // Snapshot for exact resume: state, then the generator of future resets.
-    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
-
-    public void SaveSnapshot(Span<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("MountainCar", snapshot.Length, SnapshotSize);
-        snapshot[0] = _position;
-        snapshot[1] = _velocity;
-        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
-    }
-
-    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("MountainCar", snapshot.Length, SnapshotSize);
-        _position = snapshot[0];
-        _velocity = snapshot[1];
-        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
-    }
+    // Snapshot for exact resume: the simulation state, then the generator of future resets.
+    public int SnapshotSize => SnapshotCodec.Size(this);
+    public void SaveSnapshot(Span<double> snapshot) => SnapshotCodec.Save(this, _rng, snapshot, "MountainCar");
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot) => SnapshotCodec.Load(this, ref _rng, snapshot, "MountainCar");
 }

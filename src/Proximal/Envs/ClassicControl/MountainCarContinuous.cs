@@ -76,22 +76,8 @@ public sealed class MountainCarContinuous : IEnv, IRenderable, ISimulationState,
 
     public void Dispose() { }
 
-    // Snapshot for exact resume: state, then the generator of future resets.
-    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
-
-    public void SaveSnapshot(Span<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("MountainCarContinuous", snapshot.Length, SnapshotSize);
-        snapshot[0] = _position;
-        snapshot[1] = _velocity;
-        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
-    }
-
-    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("MountainCarContinuous", snapshot.Length, SnapshotSize);
-        _position = snapshot[0];
-        _velocity = snapshot[1];
-        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
-    }
+    // Snapshot for exact resume: the simulation state, then the generator of future resets.
+    public int SnapshotSize => SnapshotCodec.Size(this);
+    public void SaveSnapshot(Span<double> snapshot) => SnapshotCodec.Save(this, _rng, snapshot, "MountainCarContinuous");
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot) => SnapshotCodec.Load(this, ref _rng, snapshot, "MountainCarContinuous");
 }

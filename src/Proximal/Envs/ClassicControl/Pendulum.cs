@@ -88,22 +88,8 @@ public sealed class Pendulum : IEnv, IRenderable, ISimulationState, IEnvSnapshot
 
     public void Dispose() { }
 
-    // Snapshot for exact resume: state, then the generator of future resets.
-    public int SnapshotSize => 2 + SnapshotCodec.RngSize;
-
-    public void SaveSnapshot(Span<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("Pendulum", snapshot.Length, SnapshotSize);
-        snapshot[0] = _theta;
-        snapshot[1] = _thetaDot;
-        SnapshotCodec.WriteRng(_rng, snapshot[2..]);
-    }
-
-    public void LoadSnapshot(ReadOnlySpan<double> snapshot)
-    {
-        SnapshotCodec.CheckSize("Pendulum", snapshot.Length, SnapshotSize);
-        _theta = snapshot[0];
-        _thetaDot = snapshot[1];
-        SnapshotCodec.ReadRng(ref _rng, snapshot[2..]);
-    }
+    // Snapshot for exact resume: the simulation state, then the generator of future resets.
+    public int SnapshotSize => SnapshotCodec.Size(this);
+    public void SaveSnapshot(Span<double> snapshot) => SnapshotCodec.Save(this, _rng, snapshot, "Pendulum");
+    public void LoadSnapshot(ReadOnlySpan<double> snapshot) => SnapshotCodec.Load(this, ref _rng, snapshot, "Pendulum");
 }
