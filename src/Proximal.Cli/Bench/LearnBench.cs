@@ -34,7 +34,7 @@ internal static class LearnBench
             var runs = LearningBenchmark.Run(plan, Console.WriteLine);
             string table = LearningBenchmark.MarkdownTable(runs);
             var plots = LearningBenchmark.WritePlots(runs, Path.Combine(outDir, "plots"));
-            string md = $"# PPO learning benchmark\n\nCommand: `proximal bench learn {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
+            string md = $"# PPO learning benchmark\n\nCommand: `proximal {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
                         $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {Environment.ProcessorCount} cores. " +
                         "Score: mean return of the last 100 training episodes at the end of each run.\n\n" + table;
             File.WriteAllText(Path.Combine(outDir, "results.md"), md);
