@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Reflection;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Training.Benchmarks;
-using Proximal.Training.Config;
+using Proximal.Cli.Train;
+using Proximal.Training.Sessions;
 
 namespace Proximal.Cli.Bench;
 
@@ -46,14 +46,8 @@ internal static class LearnBench
         return cmd;
     }
 
-    /// <summary>The shipped config for a task (configs/ppo/&lt;id&gt;.yaml beside the repo, or embedded), else PPO defaults.</summary>
-    internal static PpoOptions LoadConfig(string envId)
-    {
-        foreach (string dir in new[] { Path.Combine(Environment.CurrentDirectory, "configs", "ppo"), Path.Combine(AppContext.BaseDirectory, "configs", "ppo") })
-        {
-            string path = Path.Combine(dir, envId + ".yaml");
-            if (File.Exists(path)) return ConfigBinder.Load<PpoOptions>(path);
-        }
-        return new PpoOptions();
-    }
+    /// <summary>The task's built-in config (the embedded configs/ppo/&lt;id&gt;.yaml, as `train` uses it), else PPO defaults.</summary>
+    internal static PpoOptions LoadConfig(string envId) => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, envId));
+
+    private const string PpoAlgorithm = "ppo";
 }
