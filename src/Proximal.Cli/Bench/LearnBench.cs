@@ -16,19 +16,23 @@ internal static class LearnBench
     {
         var suite = new Option<string>("--suite") { Description = "Task suite: mujoco (Hopper, HalfCheetah, Walker2d, InvertedPendulum, InvertedDoublePendulum, Reacher, Swimmer).", DefaultValueFactory = _ => "mujoco" };
         var tasks = new Option<string[]>("--tasks") { Description = "Run only these env ids (overrides the suite).", AllowMultipleArgumentsPerToken = true };
-        var seeds = new Option<int>("--seeds") { Description = "Seeds per task (1..N).", DefaultValueFactory = _ => 3 };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per task (seed-start .. seed-start + N − 1).", DefaultValueFactory = _ => 3 };
+        var seedStart = new Option<long>("--seed-start") { Description = "First seed.", DefaultValueFactory = _ => 1 };
+        var set = new Option<string[]>("--set") { Description = "Override a hyperparameter of every run, key=value (e.g. bootstrap_truncation=false). Repeatable.", AllowMultipleArgumentsPerToken = true };
         var steps = new Option<long?>("--steps") { Description = "Environment steps per run (default: each config's total_steps, 1M for MuJoCo)." };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var output = new Option<string>("--out") { Description = "Output folder for progress.csv files, plots and results.md.", DefaultValueFactory = _ => Path.Combine("runs", "bench-learn") };
         var cmd = new Command("learn", "Train PPO on each task × seed and report the mean return of the last 100 training episodes (Markdown table + SVG curves).");
-        foreach (var o in new Option[] { suite, tasks, seeds, steps, parallel, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { suite, tasks, seeds, seedStart, set, steps, parallel, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t
                 : pr.GetValue(suite) == "mujoco" ? MuJoCoSuite
                 : throw new ArgumentException($"unknown suite '{pr.GetValue(suite)}'; known: mujoco");
             string outDir = pr.GetValue(output)!;
-            var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir, LoadConfig);
+            string[] sets = pr.GetValue(set) ?? [];
+            var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
+                id => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, id), overrides: sets)) { SeedStart = pr.GetValue(seedStart) };
             Console.WriteLine($"bench learn: {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var runs = LearningBenchmark.Run(plan, Console.WriteLine);

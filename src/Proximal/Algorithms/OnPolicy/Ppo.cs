@@ -17,7 +17,7 @@ namespace Proximal.Algorithms.OnPolicy;
 /// Proximal Policy Optimization (Schulman et al., 2017), "PPO, actor-critic style": N actors each run
 /// the policy for T steps, advantages come from GAE(γ, λ), then K epochs of minibatch Adam optimise the
 /// surrogate — clipped, adaptive-KL, fixed-KL, or the unclipped baseline (<see cref="SurrogateKind"/>).
-/// The implementation details that make published results reproducible (../docs, ppo-details.md) are
+/// The implementation details that make published results reproducible (docs/ppo-details.md) are
 /// marked below with their checklist number, e.g. [5].
 /// <para>Usage: <c>using var ppo = Ppo.Create("CartPole-v1", options); ppo.Learn(100_000); ppo.Save("m.zip");</c></para>
 /// </summary>
@@ -228,7 +228,7 @@ public sealed class Ppo : IAgent, IDisposable
             _rewards.CopyTo(_buffer.Row(_buffer.Rewards, t));
             _terminated.CopyTo(_buffer.Row(_buffer.Terminated, t));
             _truncated.CopyTo(_buffer.Row(_buffer.Truncated, t));
-            BootstrapTruncated(t, n, od); // [5] V(final observation) for time-limit truncations
+            if (Options.BootstrapTruncation) BootstrapTruncated(t, n, od); // [5] V(final observation) for time-limit truncations
             NumTimesteps += n;
             var log = _env.Episodes;
             if (log is not null) while (log.TryDequeue(out var e)) _episodes.Add(e.Return, e.Length);

@@ -39,6 +39,11 @@ public sealed class PpoOptions
     public bool AnnealLr { get; set; }
     [Range(0, 1)] public double Gamma { get; set; } = 0.99;
     [Range(0, 1)] public double GaeLambda { get; set; } = 0.95;
+    /// <summary>
+    /// Bootstrap time-limit truncations from V(final observation) (SB3's behaviour, the default). False treats a
+    /// truncation like a termination, as CleanRL and OpenAI Baselines ppo2 do, for like-for-like comparisons.
+    /// </summary>
+    public bool BootstrapTruncation { get; set; } = true;
 
     public SurrogateKind Surrogate { get; set; } = SurrogateKind.Clip;
     /// <summary>ε of the clipped surrogate.</summary>

@@ -12,7 +12,12 @@ namespace Proximal.Training.Benchmarks;
 public sealed record LearningRun(string EnvId, long Seed, long Steps, double Score, double Seconds, double Sps, double[] CurveSteps, double[] CurveReturns);
 
 /// <summary>What to run: tasks × seeds, each with its config (steps overridable), on this many cores at once.</summary>
-public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seeds, long? Steps, int Parallelism, string OutputDirectory, Func<string, PpoOptions> ConfigFor);
+/// <remarks>Seeds run from <see cref="SeedStart"/> to SeedStart + Seeds − 1. A run whose <c>result.json</c> exists in the output
+/// folder is read back rather than trained again, so an interrupted benchmark continues where it stopped.</remarks>
+public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seeds, long? Steps, int Parallelism, string OutputDirectory, Func<string, PpoOptions> ConfigFor)
+{
+    public long SeedStart { get; init; } = 1;
+}
 
 /// <summary>
 /// PPO learning benchmark: trains every task × seed (independent runs in parallel over cores) and scores
@@ -35,7 +40,7 @@ public static class LearningBenchmark
         if (plan.Seeds <= 0) throw new ArgumentOutOfRangeException(nameof(plan), plan.Seeds, "seeds must be > 0.");
         if (plan.Parallelism <= 0) throw new ArgumentOutOfRangeException(nameof(plan), plan.Parallelism, "parallelism must be > 0.");
         Directory.CreateDirectory(plan.OutputDirectory);
-        var jobs = (from task in plan.Tasks from seed in Enumerable.Range(1, plan.Seeds) select (task, seed: (long)seed)).ToList();
+        var jobs = (from task in plan.Tasks from seed in Enumerable.Range(0, plan.Seeds) select (task, seed: plan.SeedStart + seed)).ToList();
         var runs = new LearningRun[jobs.Count];
         var lockLog = new object();
         Parallel.For(0, jobs.Count, new ParallelOptions { MaxDegreeOfParallelism = plan.Parallelism }, j =>
@@ -47,6 +52,13 @@ public static class LearningBenchmark
             options.TrainThreads = 1; // parallelism comes from independent runs
             string dir = Path.Combine(plan.OutputDirectory, "runs", $"{task}__seed{seed}");
             Directory.CreateDirectory(dir);
+            string resultPath = Path.Combine(dir, ResultFileName);
+            if (TryReadResult(resultPath) is { } done && done.Steps >= options.TotalSteps)
+            {
+                runs[j] = done;
+                lock (lockLog) log?.Invoke($"{task} seed {seed}: finished earlier (score {done.Score:F1}), skipped");
+                return;
+            }
             var xs = new List<double>();
             var ys = new List<double>();
             var clock = Stopwatch.StartNew();
@@ -63,9 +75,27 @@ public static class LearningBenchmark
                 double score = ppo.Metrics["rollout/episode_return_mean"];
                 runs[j] = new LearningRun(task, seed, ppo.NumTimesteps, score, clock.Elapsed.TotalSeconds, ppo.NumTimesteps / clock.Elapsed.TotalSeconds, xs.ToArray(), ys.ToArray());
             }
+            WriteResult(resultPath, runs[j]);
             lock (lockLog) log?.Invoke($"{task} seed {seed}: score {runs[j].Score:F1} after {runs[j].Steps:N0} steps in {runs[j].Seconds:F0} s ({runs[j].Sps:F0} steps/s)");
         });
         return runs;
+    }
+
+    /// <summary>Per-run outcome file; its presence marks the run finished.</summary>
+    public const string ResultFileName = "result.json";
+
+    private static void WriteResult(string path, LearningRun run)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, System.Text.Json.JsonSerializer.Serialize(run));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static LearningRun? TryReadResult(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try { return System.Text.Json.JsonSerializer.Deserialize<LearningRun>(File.ReadAllText(path)); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException) { return null; } // damaged: train it again
     }
 
     /// <summary>Markdown: one row per task with mean ± std of the scores over seeds, the published target, and whether it is met.</summary>
