@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms;
+using Proximal.Algorithms.Registry;
 using Proximal.Envs;
-using Proximal.Training.Callbacks;
-using Proximal.Training.Persistence;
+using Proximal.Common.Callbacks;
+using Proximal.Common.Persistence;
 
 namespace Proximal.Cli;
 
@@ -37,8 +38,8 @@ internal static class EvalCommand
         if (nEnvs is <= 0) return Usage($"--n-envs must be at least 1 (got {nEnvs}).");
         if (seed < 0) return Usage($"--seed must be >= 0 (got {seed}).");
 
-        Ppo agent;
-        try { agent = Ppo.Load(path); }
+        BaseAlgorithm agent;
+        try { agent = AlgorithmRegistry.Load(path); }
         catch (ModelFileException e) { return Usage(e.Message); }
         catch (Exception e) when (e is ArgumentException or UnknownEnvException or NotSupportedException)
         { return Usage($"cannot evaluate {path}: {e.Message}"); }
@@ -46,7 +47,7 @@ internal static class EvalCommand
         using (agent)
         {
             int copies = nEnvs ?? Math.Min(4, episodes);
-            using var env = Ppo.BuildEnv(agent.EnvId!, agent.Options, forEvaluation: true, numEnvs: copies);
+            using var env = BaseAlgorithm.BuildEnv(agent.EnvId!, agent.BaseOptions, forEvaluation: true, numEnvs: copies);
             Evaluation.SyncNormalization(agent.Env, env);
             bool greedy = !stochastic;
             var sw = System.Diagnostics.Stopwatch.StartNew();

@@ -1,6 +1,8 @@
+using Proximal.Common.Callbacks;
+using Proximal.Algorithms;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Envs;
-using Proximal.Training.Config;
+using Proximal.Common.Config;
 
 namespace Proximal.MuJoCo.Tests;
 
@@ -24,11 +26,11 @@ public class PpoMuJoCoTests
             string path = Path.Combine(dir, "half.zip");
             using (var first = Ppo.Create("Hopper-v4", Small()))
             {
-                first.Learn(2 * 128);
+                first.Learn(4 * 128, [new LambdaCallback((a, _) => a.NumTimesteps < 256)]); // interrupted half-way
                 first.Save(path);
             }
             using var resumed = Ppo.Load(path);
-            resumed.Learn(2 * 128);
+            resumed.Learn(2 * 128, schedule: ScheduleMode.Continue);
             Assert.Equal(straight.Policy.Parameters.Values, resumed.Policy.Parameters.Values);
             Assert.Equal(straight.Metrics["train/value_loss"], resumed.Metrics["train/value_loss"]);
         }

@@ -51,7 +51,6 @@ internal static class LearnBench
     }
 
     /// <summary>The task's built-in config (the embedded configs/ppo/&lt;id&gt;.yaml, as `train` uses it), else PPO defaults.</summary>
-    internal static PpoOptions LoadConfig(string envId) => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, envId));
 
     private const string PpoAlgorithm = "ppo";
 }

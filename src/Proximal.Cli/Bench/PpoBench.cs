@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.Policies;
 using Proximal.Envs;
 using Proximal.Nn;
 using Proximal.Numerics;

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.Registry;
 using Proximal.Envs;
-using Proximal.Training.Config;
-using Proximal.Training.Persistence;
+using Proximal.Common.Config;
+using Proximal.Common.Persistence;
 using Proximal.Training.Runs;
 using Proximal.Training.Sessions;
 
@@ -21,8 +21,8 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var algo = new Option<string>("--algo") { Description = "Algorithm.", DefaultValueFactory = _ => Ppo.AlgorithmName };
-        algo.AcceptOnlyFromAmong(Ppo.AlgorithmName);
+        var algo = new Option<string?>("--algo") { Description = $"Algorithm: {string.Join(", ", AlgorithmRegistry.Names)} (default ppo; with --resume, the model's)." };
+        algo.AcceptOnlyFromAmong([.. AlgorithmRegistry.Names]);
         var env = new Option<string?>("--env") { Description = "Registered environment id (see `proximal envs`), e.g. CartPole-v1." };
         var config = new Option<string?>("--config") { Description = "YAML hyperparameter file, applied over the built-in config of the env." };
         var seed = new Option<long?>("--seed") { Description = "Random seed (overrides the config files)." };
@@ -44,13 +44,13 @@ internal static class TrainCommand
             cmd.Options.Add(o);
 
         cmd.SetAction(pr => Run(new Request(
-            pr.GetValue(algo)!, pr.GetValue(env), pr.GetValue(config), pr.GetValue(seed), pr.GetValue(steps), pr.GetValue(set) ?? [],
+            pr.GetValue(algo), pr.GetValue(env), pr.GetValue(config), pr.GetValue(seed), pr.GetValue(steps), pr.GetValue(set) ?? [],
             pr.GetValue(runDir), pr.GetValue(evalEvery), pr.GetValue(evalEpisodes), pr.GetValue(checkpointEvery), pr.GetValue(resume),
             pr.GetValue(noProgress), Environment.GetCommandLineArgs().Skip(1).ToArray())));
         return cmd;
     }
 
-    private sealed record Request(string Algo, string? Env, string? Config, long? Seed, long? Steps, string[] Sets, string? RunDir,
+    private sealed record Request(string? Algo, string? Env, string? Config, long? Seed, long? Steps, string[] Sets, string? RunDir,
         long? EvalEvery, int EvalEpisodes, long? CheckpointEvery, string? Resume, bool NoProgress, string[] Args);
 
     private static int Usage(string message)
@@ -65,8 +65,9 @@ internal static class TrainCommand
         if (r.EvalEpisodes <= 0) return Usage($"--eval-episodes must be at least 1 (got {r.EvalEpisodes}).");
         if (r.EvalEvery < 0) return Usage($"--eval-every must be >= 0 steps (got {r.EvalEvery}).");
         if (r.CheckpointEvery < 0) return Usage($"--checkpoint-every must be >= 0 steps (got {r.CheckpointEvery}).");
-        if (r.Resume is not null && (r.Config is not null || r.Sets.Length > 0 || r.Seed is not null))
-            return Usage("--resume continues with the options stored in the model; --config, --set and --seed cannot be combined with it.");
+        if (r.Resume is not null && (r.Config is not null || r.Seed is not null))
+            return Usage("--resume continues with the options stored in the model; --config and --seed cannot be combined with it (--set can change " +
+                         string.Join(", ", TrainingSession.ResumableKeys) + ").");
         if (r.Resume is null && string.IsNullOrWhiteSpace(r.Env)) return Usage("--env is required (e.g. --env CartPole-v1; `proximal envs` lists them).");
 
         TrainingSession session;
@@ -76,17 +77,18 @@ internal static class TrainCommand
             if (r.Resume is null)
             {
                 EnvRegistry.GetSpec(r.Env!);
-                var builtIn = BuiltInConfigs.Find(r.Algo, r.Env!);
+                string algoName = AlgorithmRegistry.Get(r.Algo ?? "ppo").Name;
+                var builtIn = BuiltInConfigs.Find(algoName, r.Env!);
                 if (builtIn is null)
                 {
-                    var known = BuiltInConfigs.EnvIds(r.Algo);
-                    Console.Error.WriteLine($"note: no built-in {r.Algo} config for {r.Env} (built-in: {string.Join(", ", known)}); " +
-                                            $"starting from the {r.Algo} defaults{(r.Config is null ? "" : " and " + r.Config)}.");
+                    var known = BuiltInConfigs.EnvIds(algoName);
+                    Console.Error.WriteLine($"note: no built-in {algoName} config for {r.Env} (built-in: {string.Join(", ", known)}); " +
+                                            $"starting from the {algoName} defaults{(r.Config is null ? "" : " and " + r.Config)}.");
                 }
-                var options = TrainingConfig.Resolve(builtIn, r.Config, r.Seed, r.Steps, r.Sets);
-                settings = new TrainingSessionSettings { Algorithm = r.Algo, EnvId = r.Env, Options = options };
+                var options = TrainingConfig.Resolve(builtIn, r.Config, r.Seed, r.Steps, r.Sets, algoName);
+                settings = new TrainingSessionSettings { Algorithm = algoName, EnvId = r.Env, Options = options };
             }
-            else settings = new TrainingSessionSettings { Algorithm = r.Algo, EnvId = r.Env, ResumeFrom = r.Resume, Steps = r.Steps };
+            else settings = new TrainingSessionSettings { Algorithm = r.Algo, EnvId = r.Env, ResumeFrom = r.Resume, Steps = r.Steps, ResumeOverrides = r.Sets };
 
             settings = settings with
             {
@@ -111,6 +113,7 @@ internal static class TrainCommand
         var run = r.RunDir is { } dir ? RunDirectory.CreateAt(dir) : session.CreateRunDirectory();
         Console.WriteLine($"Training {session.Algorithm} on {session.EnvId} (seed {session.Seed}) for {session.StepsToTrain:N0} steps" +
                           (session.ResumedFrom is null ? "" : $", resuming {session.ResumedFrom} at step {session.ResumedAtStep:N0}") + ".");
+        if (session.ScheduleNote is { } note) Console.WriteLine(note);
         Console.WriteLine($"Run folder: {Rel(run.Path)}");
 
         using var cts = new CancellationTokenSource();

@@ -3,7 +3,7 @@ using Proximal.Envs;
 using Proximal.Envs.Vector;
 using Proximal.Numerics;
 using Proximal.Spaces;
-using Proximal.Training.Callbacks;
+using Proximal.Common.Callbacks;
 
 namespace Proximal.Tests.Algorithms;
 

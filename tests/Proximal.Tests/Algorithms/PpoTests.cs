@@ -1,8 +1,9 @@
+using Proximal.Algorithms;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Envs;
-using Proximal.Training.Callbacks;
-using Proximal.Training.Config;
-using Proximal.Training.Persistence;
+using Proximal.Common.Callbacks;
+using Proximal.Common.Config;
+using Proximal.Common.Persistence;
 
 namespace Proximal.Tests.Algorithms;
 
@@ -55,7 +56,7 @@ public class PpoTests
     [Fact]
     public void AdaptiveBetaFollowsTheRuleAfterEachUpdateAndFixedBetaStays()
     {
-        var o = Small(); o.Surrogate = SurrogateKind.AdaptiveKl; o.KlTarget = 0.01; o.KlBeta = 1;
+        var o = Small(); o.Surrogate = SurrogateKind.AdaptiveKl; o.AdaptiveKlTarget = 0.01; o.KlBeta = 1;
         using var ppo = Ppo.Create("Pendulum-v1", o);
         double beta = 1;
         for (int i = 0; i < 4; i++)
@@ -88,12 +89,13 @@ public class PpoTests
             string path = Path.Combine(dir, "half.zip");
             using (var first = Ppo.Create(env, o))
             {
-                first.Learn(2 * 128);
+                // The same planned run, interrupted half-way (as Ctrl-C or a callback would).
+                first.Learn(4 * 128, [new LambdaCallback((a, _) => a.NumTimesteps < 256)]);
                 first.Save(path);
             }
             using var resumed = Ppo.Load(path);
             Assert.Equal(256, resumed.NumTimesteps);
-            resumed.Learn(2 * 128);
+            resumed.Learn(2 * 128, schedule: ScheduleMode.Continue);
 
             Assert.Equal(straight.NumTimesteps, resumed.NumTimesteps);
             Assert.Equal(straight.Policy.Parameters.Values, resumed.Policy.Parameters.Values);

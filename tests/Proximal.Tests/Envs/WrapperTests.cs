@@ -293,7 +293,7 @@ public class WrapperTests
             Assert.Equal(ret, e.Return, 9);
         }
 
-        var state = WrapperStates.Get(vec);
+        var state = VecWrapperStates.Get(vec);
         Assert.Contains("VecNormalizeObservation/mean", state.Keys);
         vec.SetNormalizersFrozen(true);
         Assert.True(norm.Frozen && rnorm.Frozen);

@@ -1,5 +1,5 @@
 using Proximal.Algorithms.OnPolicy;
-using Proximal.Training.Callbacks;
+using Proximal.Common.Callbacks;
 
 namespace Proximal.Tests.Training;
 

@@ -1,4 +1,4 @@
-using Proximal.Training.Config;
+using Proximal.Common.Config;
 
 namespace Proximal.Tests.Training;
 

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json.Nodes;
 using Proximal.Numerics;
-using Proximal.Training.Persistence;
+using Proximal.Common.Persistence;
 
 namespace Proximal.Tests.Training;
 

@@ -1,4 +1,3 @@
-using Proximal.Algorithms.OnPolicy;
 using Proximal.Nn;
 using Proximal.Numerics;
 using Proximal.Spaces;
@@ -102,6 +101,23 @@ public sealed class ActorCritic
         values = _valueHead!.Forward(features, batch);
         return o;
     }
+
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, int, out ReadOnlySpan{float})"/> into caller-owned destinations
+    /// (<paramref name="outputs"/> [batch × OutputSize], <paramref name="values"/> [batch]), which stay valid across later calls.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> observations, int batch, Span<float> outputs, Span<float> values)
+    {
+        var o = Forward(observations, batch, out var v);
+        o.CopyTo(outputs);
+        v.CopyTo(values);
+    }
+
+    /// <summary>V(s) [batch] into a caller-owned destination.</summary>
+    public void Values(ReadOnlySpan<float> observations, int batch, Span<float> values) => Values(observations, batch).CopyTo(values);
+
+    /// <summary>Actor outputs [batch × OutputSize] into a caller-owned destination.</summary>
+    public void ActorOutputs(ReadOnlySpan<float> observations, int batch, Span<float> outputs) => ActorOutputs(observations, batch).CopyTo(outputs);
 
     /// <summary>V(s) only [batch]; cheaper than <see cref="Forward"/> with separate networks.</summary>
     public ReadOnlySpan<float> Values(ReadOnlySpan<float> observations, int batch)

@@ -33,7 +33,7 @@ public abstract class VecEnv : IDisposable
     /// <summary>[N]; true for the envs whose episode ended in the latest Step (terminated or truncated).</summary>
     public abstract ReadOnlySpan<bool> HasFinalObservation { get; }
 
-    /// <summary>Finished episodes recorded by the outermost <see cref="Wrappers.VecEpisodeStatistics"/> in the chain, or null without one.</summary>
+    /// <summary>Finished episodes recorded by the outermost <see cref="VecEpisodeStatistics"/> in the chain, or null without one.</summary>
     public virtual EpisodeLog? Episodes => null;
 
     /// <summary>Number of Step calls since construction.</summary>

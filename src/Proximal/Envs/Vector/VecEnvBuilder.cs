@@ -94,3 +94,6 @@ public static class VecEnvExtensions
         }
     }
 }
+
+/// <summary>How the N environments of a run are stepped.</summary>
+public enum VecEnvKind { Sync, Threaded }

@@ -75,21 +75,10 @@ public static class WrapperStates
 
     public static void Set(IEnv env, IReadOnlyDictionary<string, double[]> state) => Restore(Chain(env), state);
 
-    /// <summary>Walks a vector chain from the outside in.</summary>
-    public static Dictionary<string, double[]> Get(Vector.VecEnv env) => Collect(Chain(env));
-
-    public static void Set(Vector.VecEnv env, IReadOnlyDictionary<string, double[]> state) => Restore(Chain(env), state);
-
     private static IEnumerable<object> Chain(IEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
         for (IEnv? e = env; e is not null; e = (e as EnvWrapper)?.Inner) yield return e;
-    }
-
-    private static IEnumerable<object> Chain(Vector.VecEnv env)
-    {
-        ArgumentNullException.ThrowIfNull(env);
-        for (Vector.VecEnv? e = env; e is not null; e = (e as Vector.VecEnvWrapper)?.Inner) yield return e;
     }
 
     private static List<(string Prefix, IStatefulWrapper Wrapper)> Named(IEnumerable<object> chain)
@@ -107,7 +96,8 @@ public static class WrapperStates
         return list;
     }
 
-    private static Dictionary<string, double[]> Collect(IEnumerable<object> chain)
+    /// <summary>States of the stateful wrappers in <paramref name="chain"/> (outside in), keyed "WrapperType/entry" (vector chains use it too).</summary>
+    public static Dictionary<string, double[]> Collect(IEnumerable<object> chain)
     {
         var result = new Dictionary<string, double[]>(StringComparer.Ordinal);
         foreach (var (prefix, w) in Named(chain))
@@ -115,7 +105,8 @@ public static class WrapperStates
         return result;
     }
 
-    private static void Restore(IEnumerable<object> chain, IReadOnlyDictionary<string, double[]> state)
+    /// <summary>Restores states collected by <see cref="Collect"/>; throws naming entries that match no wrapper.</summary>
+    public static void Restore(IEnumerable<object> chain, IReadOnlyDictionary<string, double[]> state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var named = Named(chain);

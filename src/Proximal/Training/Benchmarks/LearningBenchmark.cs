@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Proximal.Algorithms.OnPolicy;
-using Proximal.Training.Callbacks;
+using Proximal.Algorithms;
+using Proximal.Algorithms.Registry;
+using Proximal.Common.Callbacks;
 using Proximal.Training.Logging;
 using Proximal.Training.Plotting;
 
@@ -14,8 +15,10 @@ public sealed record LearningRun(string EnvId, long Seed, long Steps, double Sco
 /// <summary>What to run: tasks × seeds, each with its config (steps overridable), on this many cores at once.</summary>
 /// <remarks>Seeds run from <see cref="SeedStart"/> to SeedStart + Seeds − 1. A run whose <c>result.json</c> exists in the output
 /// folder is read back rather than trained again, so an interrupted benchmark continues where it stopped.</remarks>
-public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seeds, long? Steps, int Parallelism, string OutputDirectory, Func<string, PpoOptions> ConfigFor)
+public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seeds, long? Steps, int Parallelism, string OutputDirectory, Func<string, AlgorithmOptions> ConfigFor)
 {
+    /// <summary>Registry name of the algorithm every run trains.</summary>
+    public string Algorithm { get; init; } = "ppo";
     public long SeedStart { get; init; } = 1;
 }
 
@@ -63,7 +66,7 @@ public static class LearningBenchmark
             var ys = new List<double>();
             var clock = Stopwatch.StartNew();
             using (var csv = new CsvLogger(Path.Combine(dir, "progress.csv")))
-            using (var ppo = Ppo.Create(task, options))
+            using (var ppo = AlgorithmRegistry.Create(plan.Algorithm, task, options))
             {
                 ppo.Learn(options.TotalSteps, [new LambdaCallback((agent, metrics) =>
                 {
@@ -124,7 +127,7 @@ public static class LearningBenchmark
         foreach (var g in runs.GroupBy(r => r.EnvId))
         {
             var curves = g.Select(r => new LearningCurve($"seed {r.Seed}", r.CurveSteps, r.CurveReturns)).ToList();
-            string svg = LearningCurvePlot.RenderSvg(curves, new PlotOptions { Title = $"PPO on {g.Key}", YLabel = "mean return (last 100 episodes)" });
+            string svg = LearningCurvePlot.RenderSvg(curves, new PlotOptions { Title = $"{g.Key}", YLabel = "mean return (last 100 episodes)" });
             string path = Path.Combine(directory, $"{g.Key}.svg");
             File.WriteAllText(path, svg);
             paths.Add(path);

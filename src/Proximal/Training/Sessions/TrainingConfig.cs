@@ -1,5 +1,6 @@
-using Proximal.Algorithms.OnPolicy;
-using Proximal.Training.Config;
+using Proximal.Algorithms;
+using Proximal.Algorithms.Registry;
+using Proximal.Common.Config;
 
 namespace Proximal.Training.Sessions;
 
@@ -8,16 +9,16 @@ public sealed record ConfigSource(string Name, string Yaml);
 
 /// <summary>
 /// Resolves a run's options from its layers, later layers winning:
-/// PpoOptions defaults &lt; the built-in tuned config for the env &lt; the user's config file &lt; explicit seed and
+/// the algorithm's option defaults &lt; the built-in tuned config for the env &lt; the user's config file &lt; explicit seed and
 /// step count &lt; <c>key=value</c> overrides. Every problem is a <see cref="ConfigException"/> naming the key and
 /// where the value came from; nothing is written anywhere.
 /// </summary>
 public static class TrainingConfig
 {
-    public static PpoOptions Resolve(ConfigSource? builtIn = null, string? configFile = null, long? seed = null, long? totalSteps = null,
-        IEnumerable<string>? overrides = null)
+    public static AlgorithmOptions Resolve(ConfigSource? builtIn = null, string? configFile = null, long? seed = null, long? totalSteps = null,
+        IEnumerable<string>? overrides = null, string algorithm = "ppo")
     {
-        var options = new PpoOptions();
+        var options = AlgorithmRegistry.Get(algorithm).NewOptions();
         if (builtIn is not null) ConfigBinder.ApplyYaml(options, builtIn.Yaml, builtIn.Name);
         if (configFile is not null) ConfigBinder.ApplyYaml(options, ReadFile(configFile), configFile);
         if (seed is { } s) options.Seed = s;

@@ -1,4 +1,4 @@
-using Proximal.Training.Callbacks;
+using Proximal.Common.Callbacks;
 
 namespace Proximal.Training.Sessions;
 

@@ -2,10 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms;
+using Proximal.Algorithms.Registry;
 using Proximal.Envs;
-using Proximal.Training.Callbacks;
-using Proximal.Training.Config;
+using Proximal.Common.Callbacks;
+using Proximal.Common.Config;
 using Proximal.Training.Logging;
 using Proximal.Training.Plotting;
 using Proximal.Training.Runs;
@@ -35,18 +36,21 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Evaluation env copies at most (episodes are spread over them).</summary>
     public const int MaxEvalEnvs = 4;
 
-    private readonly Ppo _agent;
+    private readonly BaseAlgorithm _agent;
     private readonly TrainingSessionSettings _settings;
     private bool _ran;
 
-    private TrainingSession(Ppo agent, TrainingSessionSettings settings, long stepsToTrain, string? resumedFrom, long resumedAt)
+    private TrainingSession(BaseAlgorithm agent, TrainingSessionSettings settings, long stepsToTrain, string? resumedFrom, long resumedAt,
+        ScheduleMode scheduleMode = ScheduleMode.New, string? scheduleNote = null)
     {
         _agent = agent;
+        ScheduleMode = scheduleMode;
+        ScheduleNote = scheduleNote;
         _settings = settings;
         StepsToTrain = stepsToTrain;
         ResumedFrom = resumedFrom;
         ResumedAtStep = resumedAt;
-        long batch = (long)agent.Options.NEnvs * agent.Options.NSteps;
+        long batch = agent.BaseOptions.NEnvs * (long)(agent.BaseOptions is Algorithms.OnPolicy.OnPolicyOptions op ? op.NSteps : 1);
         EvalEvery = settings.EvalEvery switch { 0 => null, { } n => n, null => Math.Max(batch, stepsToTrain / DefaultEvaluations) };
         CheckpointEvery = settings.CheckpointEvery switch { 0 => null, { } n => n, null => Math.Max(batch, stepsToTrain / DefaultCheckpoints) };
     }
@@ -57,9 +61,17 @@ public sealed class TrainingSession : IDisposable
     public string Algorithm => _agent.Algorithm;
     public string EnvId => _agent.EnvId!;
     /// <summary>The resolved options the run uses (the model's own when resuming).</summary>
-    public PpoOptions Options => _agent.Options;
-    public long Seed => _agent.Options.Seed;
-    public Ppo Agent => _agent;
+    public AlgorithmOptions Options => _agent.BaseOptions;
+    public long Seed => _agent.BaseOptions.Seed;
+    public BaseAlgorithm Agent => _agent;
+    /// <summary>How this session's training call treats the learning-rate schedule (Continue when resuming a run within its schedule).</summary>
+    public ScheduleMode ScheduleMode { get; }
+    /// <summary>One line saying which schedule a resumed run continues with (null for a fresh run).</summary>
+    public string? ScheduleNote { get; }
+
+    /// <summary>Option keys <c>--set</c> may change when resuming; the rest shape the networks, buffers or envs and stay as saved.</summary>
+    public static readonly IReadOnlyList<string> ResumableKeys =
+        ["learning_rate", "anneal_lr", "total_steps", "ent_coef", "vf_coef", "clip_range", "anneal_clip_range", "target_kl", "max_grad_norm", "n_epochs"];
     /// <summary>Steps this session asks Learn for (Learn rounds up to whole rollouts).</summary>
     public long StepsToTrain { get; }
     public string? ResumedFrom { get; }
@@ -78,8 +90,7 @@ public sealed class TrainingSession : IDisposable
     public static TrainingSession Create(TrainingSessionSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        if (!string.Equals(settings.Algorithm, Ppo.AlgorithmName, StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"Unknown algorithm '{settings.Algorithm}'; available: {Ppo.AlgorithmName}.", nameof(settings));
+        if (settings.Algorithm is { } algo) AlgorithmRegistry.Get(algo); // unknown name → the known ones listed
         if (settings.EvalEpisodes <= 0)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEpisodes, $"EvalEpisodes must be >= 1 (got {settings.EvalEpisodes}).");
         if (settings.EvalEvery is < 0)
@@ -92,21 +103,19 @@ public sealed class TrainingSession : IDisposable
         if (settings.ResumeFrom is { } path)
         {
             if (settings.Options is not null)
-                throw new ArgumentException("A resumed run uses the options stored in its model; do not pass Options as well.", nameof(settings));
-            var agent = Ppo.Load(path);
+                throw new ArgumentException("A resumed run uses the options stored in its model; do not pass Options as well (use ResumeOverrides).", nameof(settings));
+            var agent = AlgorithmRegistry.Load(path);
             try
             {
+                if (settings.Algorithm is { } wanted && !string.Equals(wanted, agent.Algorithm, StringComparison.OrdinalIgnoreCase))
+                    throw new ArgumentException($"model file {path} holds a '{agent.Algorithm}' model, not '{wanted}'.", nameof(settings));
                 if (agent.EnvId is null)
                     throw new ArgumentException($"model file {path} has no registered env id, so training cannot continue from it.", nameof(settings));
                 if (settings.EnvId is { } id && !string.Equals(id, agent.EnvId, StringComparison.Ordinal))
                     throw new ArgumentException($"model file {path} was trained on '{agent.EnvId}', not '{id}'.", nameof(settings));
-                long left = agent.Options.TotalSteps - agent.NumTimesteps;
-                long steps = settings.Steps ?? left;
-                if (steps <= 0)
-                    throw new ConfigException(
-                        $"model file {path} has already trained {agent.NumTimesteps} of its total_steps {agent.Options.TotalSteps}; give the number of further steps explicitly.",
-                        "total_steps");
-                return new TrainingSession(agent, settings, steps, Path.GetFullPath(path), agent.NumTimesteps);
+                bool newSchedule = ApplyResumeOverrides(agent.BaseOptions, settings.ResumeOverrides);
+                var (steps, mode, note) = PlanResume(path, agent, settings.Steps, newSchedule);
+                return new TrainingSession(agent, settings, steps, Path.GetFullPath(path), agent.NumTimesteps, mode, note);
             }
             catch
             {
@@ -118,13 +127,69 @@ public sealed class TrainingSession : IDisposable
         if (string.IsNullOrWhiteSpace(settings.EnvId))
             throw new ArgumentException("Give an env id (or a model to resume).", nameof(settings));
         if (settings.Options is null)
-            throw new ArgumentException("Give the run's options (PpoOptions).", nameof(settings));
+            throw new ArgumentException("Give the run's options (e.g. PpoOptions).", nameof(settings));
         EnvRegistry.GetSpec(settings.EnvId); // unknown id → UnknownEnvException with the nearest ids
+        var spec = AlgorithmRegistry.Get(settings.Algorithm ?? "ppo");
+        if (!spec.OptionsType.IsInstanceOfType(settings.Options))
+            throw new ArgumentException($"{spec.Name} needs {spec.OptionsType.Name}, got {settings.Options.GetType().Name}.", nameof(settings));
         var options = settings.Options.Clone();
         options.Validate();
-        var ppo = Ppo.Create(settings.EnvId, options);
-        return new TrainingSession(ppo, settings, settings.Steps ?? options.TotalSteps, null, 0);
+        var created = spec.Create(settings.EnvId, options);
+        return new TrainingSession(created, settings, settings.Steps ?? options.TotalSteps, null, 0);
     }
+
+    /// <summary>Applies <c>--set</c> changes to a loaded model's options; true when they change the learning-rate schedule.</summary>
+    private static bool ApplyResumeOverrides(AlgorithmOptions options, IReadOnlyList<string> overrides)
+    {
+        bool scheduleChanged = false;
+        foreach (var assignment in overrides)
+        {
+            int eq = assignment.IndexOf('=');
+            string key = (eq < 0 ? assignment : assignment[..eq]).Trim();
+            if (!ResumableKeys.Contains(key))
+                throw new ConfigException($"'{key}' cannot change when resuming (it shapes the networks, buffers or envs); keys that can: {string.Join(", ", ResumableKeys)}.", key);
+            ConfigBinder.ApplyOverride(options, assignment);
+            if (key is "learning_rate" or "anneal_lr") scheduleChanged = true;
+        }
+        options.Validate();
+        return scheduleChanged;
+    }
+
+    /// <summary>
+    /// How many steps a resumed session trains and under which schedule, with the one line that says so:
+    /// within an unfinished schedule it continues (bit-exact with an uninterrupted run when the steps match);
+    /// a finished schedule, or a changed learning rate, starts a new one over this session's steps.
+    /// </summary>
+    private static (long Steps, ScheduleMode Mode, string Note) PlanResume(string path, BaseAlgorithm agent, long? requested, bool newSchedule)
+    {
+        var o = agent.BaseOptions;
+        long now = agent.NumTimesteps;
+        var saved = agent.Schedule;
+        bool finished = saved.IsFinished(now);
+        if (newSchedule || finished)
+        {
+            long steps = requested ?? (finished ? 0 : saved.EndStep - now);
+            if (steps <= 0)
+                throw new ConfigException(
+                    $"model file {path} has finished its planned {saved.EndStep:N0} steps (at step {now:N0}); give the number of further steps with --steps.", "total_steps");
+            string note = !o.AnnealLr
+                ? $"schedule: constant learning_rate {Num(o.LearningRate)}" + (finished ? $" (the saved run had finished its {saved.EndStep:N0} steps)" : "") + "."
+                : $"schedule: new — learning_rate {Num(o.LearningRate)} annealed linearly to 0 over these {steps:N0} steps" +
+                  (newSchedule ? " (learning_rate/anneal_lr changed)." : $" (the saved schedule had ended at step {saved.EndStep:N0}).");
+            return (steps, ScheduleMode.New, note);
+        }
+        long go = requested ?? saved.EndStep - now;
+        if (go <= 0) throw new ConfigException($"the number of steps to train must be > 0 (got {go}).", "total_steps");
+        double f = saved.FractionAt(now);
+        string cont = !o.AnnealLr
+            ? $"schedule: continuing the saved run (constant learning_rate {Num(o.LearningRate)})."
+            : now + go <= saved.EndStep
+                ? $"schedule: continuing the saved one — learning_rate {Num(o.LearningRate * f)} now, linearly to 0 at step {saved.EndStep:N0}."
+                : $"schedule: continuing the saved one, stretched to this session's end — learning_rate {Num(o.LearningRate * f)} now, linearly to 0 at step {now + go:N0} (was {saved.EndStep:N0}).";
+        return (go, ScheduleMode.Continue, cont);
+    }
+
+    private static string Num(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The default run folder name <c>&lt;env&gt;__&lt;algo&gt;__&lt;seed&gt;__&lt;time&gt;</c> under <paramref name="root"/>, created now.
@@ -148,7 +213,7 @@ public sealed class TrainingSession : IDisposable
         long startSteps = _agent.NumTimesteps;
         var evalOptions = Options.Clone();
         using var eval = new EvalCallback(
-            () => Ppo.BuildEnv(EnvId, evalOptions, forEvaluation: true, numEnvs: Math.Min(Options.NEnvs, MaxEvalEnvs)),
+            () => BaseAlgorithm.BuildEnv(EnvId, evalOptions, forEvaluation: true, numEnvs: Math.Min(Options.NEnvs, MaxEvalEnvs)),
             EvalEvery ?? long.MaxValue, _settings.EvalEpisodes, deterministic: true);
         var checkpoints = CheckpointEvery is { } every ? new CheckpointCallback(run.CheckpointsDirectory, every) : null;
 
@@ -179,7 +244,7 @@ public sealed class TrainingSession : IDisposable
 
             try
             {
-                _agent.Learn(StepsToTrain, callbacks, cancellation);
+                _agent.Learn(StepsToTrain, callbacks, cancellation, ScheduleMode);
                 cancelled = cancellation.IsCancellationRequested && _agent.NumTimesteps < startSteps + StepsToTrain;
             }
             finally
@@ -250,6 +315,7 @@ public sealed class TrainingSession : IDisposable
             $"algo: {Algorithm}",
         };
         if (ResumedFrom is not null) lines.Add($"resumed from: {ResumedFrom} (at step {ResumedAtStep})");
+        if (ScheduleNote is not null) lines.Add(ScheduleNote);
         if (_settings.CommandLine is { } cmd) lines.Add($"command: {cmd.Replace('\n', ' ')}");
         lines.Add($"created: {DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}");
         return string.Join('\n', lines);

@@ -1,4 +1,4 @@
-using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms;
 
 namespace Proximal.Training.Sessions;
 
@@ -9,10 +9,16 @@ namespace Proximal.Training.Sessions;
 /// </summary>
 public sealed record TrainingSessionSettings
 {
-    /// <summary>Algorithm name; only <c>ppo</c> exists so far.</summary>
-    public string Algorithm { get; init; } = Ppo.AlgorithmName;
+    /// <summary>Algorithm registry name (e.g. <c>ppo</c>). When resuming, null means "whatever the model holds"; a name must match it.</summary>
+    public string? Algorithm { get; init; } = "ppo";
     public string? EnvId { get; init; }
-    public PpoOptions? Options { get; init; }
+    /// <summary>The run's options, of the algorithm's own options type (e.g. <c>PpoOptions</c>).</summary>
+    public AlgorithmOptions? Options { get; init; }
+    /// <summary>
+    /// When resuming: <c>key=value</c> changes to the stored options, limited to <see cref="TrainingSession.ResumableKeys"/>.
+    /// Changing learning_rate or anneal_lr starts a new schedule over this session's steps.
+    /// </summary>
+    public IReadOnlyList<string> ResumeOverrides { get; init; } = [];
     /// <summary>Model file to continue training from (counters, optimizer, normalisation and env state are restored).</summary>
     public string? ResumeFrom { get; init; }
 

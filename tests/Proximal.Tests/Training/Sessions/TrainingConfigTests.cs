@@ -1,5 +1,5 @@
 using Proximal.Algorithms.OnPolicy;
-using Proximal.Training.Config;
+using Proximal.Common.Config;
 using Proximal.Training.Sessions;
 
 namespace Proximal.Tests.Training.Sessions;
@@ -16,7 +16,7 @@ public sealed class TrainingConfigTests : IDisposable
     {
         string file = Path.Combine(_dir, "mine.yaml");
         File.WriteAllText(file, "n_steps: 64\nlearning_rate: 0.002\nseed: 4\ntotal_steps: 2000\n");
-        var o = TrainingConfig.Resolve(BuiltIn, file, seed: 5, totalSteps: 3000, overrides: ["learning_rate=0.003", "policy.hidden_sizes=16,16"]);
+        var o = Assert.IsType<PpoOptions>(TrainingConfig.Resolve(BuiltIn, file, seed: 5, totalSteps: 3000, overrides: ["learning_rate=0.003", "policy.hidden_sizes=16,16"]));
         Assert.Equal(8, o.NEnvs);                  // built-in only
         Assert.Equal(64, o.NSteps);                // file over built-in
         Assert.Equal(5, o.Seed);                   // --seed over file
@@ -24,7 +24,7 @@ public sealed class TrainingConfigTests : IDisposable
         Assert.Equal(0.003, o.LearningRate);       // --set over everything
         Assert.Equal([16, 16], o.Policy.HiddenSizes);
         Assert.Equal(7, TrainingConfig.Resolve(BuiltIn, overrides: ["seed=7"], seed: 5).Seed); // --set over --seed
-        Assert.Equal(new PpoOptions().NSteps, TrainingConfig.Resolve().NSteps);               // no layers: defaults
+        Assert.Equal(new PpoOptions().NSteps, ((PpoOptions)TrainingConfig.Resolve()).NSteps);              // no layers: defaults
     }
 
     [Fact]

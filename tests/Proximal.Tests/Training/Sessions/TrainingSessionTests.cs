@@ -1,10 +1,12 @@
+using Proximal.Algorithms;
+using Proximal.Algorithms.Registry;
 using System.Text.Json.Nodes;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Envs;
-using Proximal.Training.Callbacks;
-using Proximal.Training.Config;
+using Proximal.Common.Callbacks;
+using Proximal.Common.Config;
 using Proximal.Training.Logging;
-using Proximal.Training.Persistence;
+using Proximal.Common.Persistence;
 using Proximal.Training.Runs;
 using Proximal.Training.Sessions;
 
@@ -130,13 +132,18 @@ public sealed class TrainingSessionTests : IDisposable
     [Fact]
     public void ResumeContinuesFromTheModelIntoANewRunDirectory()
     {
+        // A run planned for 4096 steps (total_steps), interrupted after 1024.
         string first;
-        using (var session = TrainingSession.Create(Settings() with { Steps = 1024, EvalEvery = 0, CheckpointEvery = 0, FinalEvaluation = false }))
-            first = session.Run(RunDirectory.CreateAt(Path.Combine(_dir, "first"))).ModelPath;
+        using var cts = new CancellationTokenSource();
+        using (var session = TrainingSession.Create(Settings() with { EvalEvery = 0, CheckpointEvery = 0, FinalEvaluation = false }))
+            first = session.Run(RunDirectory.CreateAt(Path.Combine(_dir, "first")),
+                new SyncProgress(p => { if (p.Steps >= 1024) cts.Cancel(); }), cts.Token).ModelPath;
 
         using var resumed = TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, EnvId = "CartPole-v1", FinalEvaluation = false, EvalEvery = 0 });
         Assert.Equal(1024, resumed.ResumedAtStep);
-        Assert.Equal(4096 - 1024, resumed.StepsToTrain); // what is left of total_steps
+        Assert.Equal(4096 - 1024, resumed.StepsToTrain); // what is left of the saved schedule
+        Assert.Equal(ScheduleMode.Continue, resumed.ScheduleMode);
+        Assert.StartsWith("schedule: continuing the saved one — learning_rate 0.00075 now, linearly to 0 at step 4,096", resumed.ScheduleNote);
         Assert.Null(resumed.EvalEvery);
         Assert.Equal(768, resumed.CheckpointEvery);     // default: a quarter of the session
         var run = RunDirectory.CreateAt(Path.Combine(_dir, "second"));
@@ -146,17 +153,48 @@ public sealed class TrainingSessionTests : IDisposable
         Assert.Contains("# resumed from: " + Path.GetFullPath(first) + " (at step 1024)", File.ReadAllText(run.ConfigPath));
         Assert.Equal(1024 + 256, CsvTable.Read(run.ProgressCsvPath).GetDoubles("step")[0]);
 
-        // Bit-identical to training 4096 steps in one go (the model stores the full state).
+        // Bit-identical to training 4096 steps in one go (the model stores the full state, schedule included).
         using var straight = Ppo.Create("CartPole-v1", Small());
         straight.Learn(4096);
         using var model = Ppo.Load(run.ModelPath);
         Assert.Equal(straight.Policy.Parameters.Values, model.Policy.Parameters.Values);
 
-        // Nothing left to train without an explicit step count.
+        // The schedule is finished: nothing to train without an explicit step count ...
         var e = Assert.Throws<ConfigException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = run.ModelPath }));
-        Assert.Contains("already trained 4096 of its total_steps 4096", e.Message);
+        Assert.Contains("has finished its planned 4,096 steps (at step 4,096); give the number of further steps with --steps", e.Message);
+        // ... and with one, a new schedule from the full learning rate, never a run at learning rate 0.
+        using (var more = TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = run.ModelPath, Steps = 512, EvalEvery = 0, CheckpointEvery = 0, FinalEvaluation = false }))
+        {
+            Assert.Equal(ScheduleMode.New, more.ScheduleMode);
+            Assert.Contains("new — learning_rate 0.001 annealed linearly to 0 over these 512 steps", more.ScheduleNote);
+            more.Run(RunDirectory.CreateAt(Path.Combine(_dir, "third")));
+            var lr = CsvTable.Read(Path.Combine(_dir, "third", "progress.csv")).GetDoubles("train/learning_rate");
+            Assert.Equal(0.001, lr[0], 12);   // the first update of the new schedule runs at the full rate
+            Assert.True(lr[^1] > 0);          // and the last one still above 0
+        }
         var wrongEnv = Assert.Throws<ArgumentException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, EnvId = "Pendulum-v1" }));
         Assert.Contains("was trained on 'CartPole-v1', not 'Pendulum-v1'", wrongEnv.Message);
+    }
+
+    [Fact]
+    public void ResumeWithANewLearningRateStartsANewScheduleAndRefusesStructuralChanges()
+    {
+        string first;
+        using var cts = new CancellationTokenSource();
+        using (var session = TrainingSession.Create(Settings() with { EvalEvery = 0, CheckpointEvery = 0, FinalEvaluation = false }))
+            first = session.Run(RunDirectory.CreateAt(Path.Combine(_dir, "first")),
+                new SyncProgress(p => { if (p.Steps >= 1024) cts.Cancel(); }), cts.Token).ModelPath;
+
+        using (var changed = TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, Steps = 512, ResumeOverrides = ["learning_rate=0.0005"] }))
+        {
+            Assert.Equal(ScheduleMode.New, changed.ScheduleMode);
+            Assert.Equal(0.0005, changed.Options.LearningRate);
+            Assert.Contains("new — learning_rate 0.0005 annealed linearly to 0 over these 512 steps (learning_rate/anneal_lr changed)", changed.ScheduleNote);
+        }
+        var structural = Assert.Throws<ConfigException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, ResumeOverrides = ["n_steps=32"] }));
+        Assert.Contains("'n_steps' cannot change when resuming", structural.Message);
+        var wrongAlgo = Assert.Throws<UnknownAlgorithmException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, Algorithm = "ppp" }));
+        Assert.Contains("unknown algorithm 'ppp'; available: ppo (did you mean ppo?)", wrongAlgo.Message);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace Proximal.Training.Persistence;
+namespace Proximal.Common.Persistence;
 
 /// <summary>A model file that cannot be loaded: missing, not a Proximal model, corrupt, or from a newer format.</summary>
 public sealed class ModelFileException : IOException

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Text;
 
-namespace Proximal.Training.Config;
+namespace Proximal.Common.Config;
 
 /// <summary>How an option's value is represented.</summary>
 internal enum OptionKind { Scalar, List, Nested }

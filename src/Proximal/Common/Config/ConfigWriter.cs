@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Proximal.Training.Config;
+namespace Proximal.Common.Config;
 
 /// <summary>
 /// Writes a resolved options object as YAML with the same snake_case keys <see cref="ConfigBinder"/> reads, so a

@@ -1,7 +1,7 @@
 using Proximal.Envs.Vector;
 using Proximal.Envs.Wrappers;
 
-namespace Proximal.Training.Callbacks;
+namespace Proximal.Common.Callbacks;
 
 /// <summary>Mean and standard deviation of the undiscounted return over evaluation episodes.</summary>
 public sealed record EvaluationResult(double MeanReturn, double StdReturn, double[] Returns, int[] Lengths)
@@ -38,7 +38,7 @@ public static class Evaluation
         env.Reset(obs, seed);
         while (returns.Count < episodes)
         {
-            agent.Predict(obs, actions, deterministic);
+            agent.Predict(obs, actions, deterministic, normalized: true); // the env normalises (frozen, the training statistics)
             env.Step(actions, obs, rewards, term, trunc);
             while (log.TryDequeue(out var e))
             {

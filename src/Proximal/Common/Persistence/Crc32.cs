@@ -1,4 +1,4 @@
-namespace Proximal.Training.Persistence;
+namespace Proximal.Common.Persistence;
 
 /// <summary>
 /// CRC-32 as zip uses it (IEEE 802.3, reflected polynomial 0xEDB88320), slicing-by-8. Loading checks each entry

@@ -1,4 +1,4 @@
-namespace Proximal.Training.Config;
+namespace Proximal.Common.Config;
 
 /// <summary>
 /// A configuration problem a user can fix: unknown key, wrong type, value out of range, malformed YAML or

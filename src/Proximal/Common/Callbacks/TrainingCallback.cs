@@ -1,4 +1,4 @@
-namespace Proximal.Training.Callbacks;
+namespace Proximal.Common.Callbacks;
 
 /// <summary>
 /// Hooks into a training run. <see cref="OnIterationEnd"/> runs after every update with that update's

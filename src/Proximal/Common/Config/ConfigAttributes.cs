@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Proximal.Training.Config;
+namespace Proximal.Common.Config;
 
 /// <summary>Overrides the snake_case key derived from a property name (e.g. <c>[ConfigKey("vf_coef")]</c>).</summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]

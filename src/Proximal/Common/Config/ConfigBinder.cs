@@ -3,7 +3,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Proximal.Training.Config;
+namespace Proximal.Common.Config;
 
 /// <summary>
 /// Binds a YAML hyperparameter file plus <c>--set key=value</c> overrides onto an options object.

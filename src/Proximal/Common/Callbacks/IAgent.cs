@@ -1,7 +1,7 @@
 using Proximal.Envs.Vector;
 using Proximal.Spaces;
 
-namespace Proximal.Training.Callbacks;
+namespace Proximal.Common.Callbacks;
 
 /// <summary>What callbacks and evaluation need from a learner, whatever its algorithm.</summary>
 public interface IAgent
@@ -19,10 +19,11 @@ public interface IAgent
     Space ActionSpace { get; }
 
     /// <summary>
-    /// Actions for a batch of observations ([B × obsDim] → [B × actDim]); observations are given as the
-    /// policy sees them (already normalised when the env normalises). Box actions are clipped to the bounds.
+    /// Actions for a batch of observations ([B × obsDim] → [B × actDim]). Observations are raw, as the task gives
+    /// them, and the model's stored observation normalisation is applied; with <paramref name="normalized"/> = true
+    /// they are taken as already normalised (as a normalising env produces them). Box actions are clipped to the bounds.
     /// </summary>
-    void Predict(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic = true);
+    void Predict(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic = true, bool normalized = false);
 
     /// <summary>Writes the model file (atomic: a crash never leaves a half-written file in its place).</summary>
     void Save(string path);

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Proximal.Training.Persistence;
+namespace Proximal.Common.Persistence;
 
 /// <summary>
 /// A model file: one zip holding <c>metadata.json</c> and one entry per named array (<c>arrays/&lt;name&gt;.bin</c>,

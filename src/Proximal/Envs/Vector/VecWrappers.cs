@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Proximal.Envs.Vector;
+using Proximal.Envs.Wrappers;
 using Proximal.Spaces;
 
-namespace Proximal.Envs.Wrappers;
+namespace Proximal.Envs.Vector;
 
 /// <summary>
 /// Records every finished episode of a VecEnv (return summed in float64 from the rewards this wrapper sees,
@@ -127,6 +127,15 @@ public sealed class VecNormalizeObservation : VecEnvWrapper, IStatefulWrapper
 
     public IReadOnlyDictionary<string, double[]> GetState() => Statistics.GetState();
     public void SetState(IReadOnlyDictionary<string, double[]> state) => Statistics.SetState(nameof(VecNormalizeObservation), state);
+
+    /// <summary>Normalises raw observations [B × obsDim] in place with the current statistics, without updating them.</summary>
+    public void Apply(Span<float> observations)
+    {
+        int d = Statistics.Size;
+        if (observations.Length % d != 0)
+            throw new ArgumentException($"observations has {observations.Length} values, not a multiple of the observation size {d}.", nameof(observations));
+        NormalizeObservation.Normalize(Statistics, observations, Epsilon, Clip);
+    }
 
     public override bool TrySaveSnapshot(IDictionary<string, double[]> snapshot)
     {
@@ -265,5 +274,20 @@ public sealed class VecRescaleAction : VecEnvWrapper
         if (actions.Length != _scratch.Length) throw new ArgumentException($"actions has {actions.Length} values, expected {NumEnvs} envs × {_box.FlatSize} = {_scratch.Length}.", nameof(actions));
         RescaleAction.RescaleInto(_box, MinAction, MaxAction, actions, _scratch);
         base.Step(_scratch, observations, rewards, terminated, truncated);
+    }
+}
+
+/// <summary>Collects and restores the states of every stateful wrapper in a vector chain, keyed "WrapperType/entry".</summary>
+public static class VecWrapperStates
+{
+    /// <summary>Walks a vector chain from the outside in.</summary>
+    public static Dictionary<string, double[]> Get(VecEnv env) => WrapperStates.Collect(Chain(env));
+
+    public static void Set(VecEnv env, IReadOnlyDictionary<string, double[]> state) => WrapperStates.Restore(Chain(env), state);
+
+    private static IEnumerable<object> Chain(VecEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        for (VecEnv? e = env; e is not null; e = (e as VecEnvWrapper)?.Inner) yield return e;
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Proximal.Training.Persistence;
+namespace Proximal.Common.Persistence;
 
 /// <summary>Element type of an array stored in a model file (always little-endian on disk).</summary>
 public enum ArrayDType { Float32, Float64, Int64, UInt64 }

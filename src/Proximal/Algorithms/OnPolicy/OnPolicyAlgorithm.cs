@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Proximal.Algorithms.Policies;
+using Proximal.Common.Persistence;
+using Proximal.Envs.Vector;
+using Proximal.Nn;
+
+namespace Proximal.Algorithms.OnPolicy;
+
+/// <summary>
+/// The on-policy loop (PPO, A2C, TRPO, ACKTR): N actors run the actor-critic for T steps into a
+/// <see cref="RolloutBuffer"/>, values bootstrap through time-limit truncations, GAE(γ, λ) gives advantages
+/// and returns, then the algorithm's <see cref="Train"/> updates the policy. The actor-critic and its Adam
+/// live here, saved as parameter set "policy" and optimiser "optimizer".
+/// </summary>
+public abstract class OnPolicyAlgorithm : BaseAlgorithm
+{
+    private readonly OnPolicyOptions _options;
+    private readonly float[] _envActions, _rewards, _finalObs, _lastValues;
+    private readonly bool[] _terminated, _truncated;
+    private readonly int[] _finalIndex;
+    private readonly float[] _stepOutputs, _stepValues;
+
+    protected OnPolicyAlgorithm(VecEnv env, OnPolicyOptions options, string? envId, bool ownsEnv)
+        : base(env, options, envId, ownsEnv)
+    {
+        _options = options;
+        Policy = new ActorCritic(env.SingleObservationSpace, env.SingleActionSpace, options.Policy, InitRng); // [2]
+        Policy.Threads = options.TrainThreads;
+        Optimizer = new Adam(Policy.Parameters, options.LearningRate, epsilon: options.AdamEpsilon); // [3]
+        int n = options.NEnvs, od = env.ObservationSize, ad = env.ActionSize;
+        if (ad != Policy.ActionSize) throw new InvalidOperationException($"Action size mismatch: env {ad}, policy {Policy.ActionSize}.");
+        Buffer = new RolloutBuffer(options.NSteps, n, od, ad);
+        _envActions = new float[n * ad];
+        _rewards = new float[n];
+        _terminated = new bool[n];
+        _truncated = new bool[n];
+        _finalObs = new float[n * od];
+        _finalIndex = new int[n];
+        _lastValues = new float[n];
+        _stepOutputs = new float[n * Policy.OutputSize];
+        _stepValues = new float[n];
+    }
+
+    public ActorCritic Policy { get; }
+    protected Adam Optimizer { get; }
+    protected RolloutBuffer Buffer { get; }
+
+    protected sealed override void RunIteration(double scheduleFraction)
+    {
+        CollectRollout();
+        TimedUpdate(() => Train(scheduleFraction));
+    }
+
+    /// <summary>The algorithm's update from the filled <see cref="Buffer"/> (advantages and returns computed).</summary>
+    protected abstract void Train(double scheduleFraction);
+
+    /// <summary>Called for each rollout step with the actor's outputs for the N observations (PPO keeps them for its KL terms).</summary>
+    protected virtual void OnRolloutStep(int t, ReadOnlySpan<float> actorOutputs) { }
+
+    /// <summary>The learning rate now: learning_rate, times the schedule's fraction when annealing [4].</summary>
+    protected double ScheduledLearningRate(double fraction) => _options.AnnealLr ? _options.LearningRate * fraction : _options.LearningRate;
+
+    private void CollectRollout()
+    {
+        int n = _options.NEnvs, od = Env.ObservationSize;
+        var head = Policy.Head;
+        var obs = CurrentObservations;
+        Buffer.BeginRollout();
+        for (int t = 0; t < _options.NSteps; t++)
+        {
+            long a0 = Stopwatch.GetTimestamp();
+            obs.CopyTo(Buffer.ObservationRow(t));
+            Policy.Forward(obs, n, _stepOutputs, _stepValues);
+            var actions = Buffer.ActionRow(t);
+            head.Sample(_stepOutputs, TrainRng, actions);
+            head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t));
+            _stepValues.CopyTo(Buffer.Row(Buffer.Values, t));
+            OnRolloutStep(t, _stepOutputs);
+            ToEnvActions(actions, _envActions); // [15] clip only what the env sees
+            long a1 = Stopwatch.GetTimestamp();
+
+            StepEnvs(_envActions, _rewards, _terminated, _truncated);
+
+            long a2 = Stopwatch.GetTimestamp();
+            _rewards.CopyTo(Buffer.Row(Buffer.Rewards, t));
+            _terminated.CopyTo(Buffer.Row(Buffer.Terminated, t));
+            _truncated.CopyTo(Buffer.Row(Buffer.Truncated, t));
+            if (_options.BootstrapTruncation) BootstrapTruncated(t, n, od); // [5] V(final observation) for time-limit truncations
+            AddInferenceTicks(a1 - a0 + (Stopwatch.GetTimestamp() - a2));
+        }
+        long b0 = Stopwatch.GetTimestamp();
+        Policy.Values(obs, n, _lastValues);
+        Buffer.ComputeAdvantages(_options.Gamma, _options.GaeLambda, _lastValues);
+        AddInferenceTicks(Stopwatch.GetTimestamp() - b0);
+    }
+
+    /// <summary>Writes V(final observation) into the truncation slot (t, i) of each env i whose episode was truncated at step t.</summary>
+    private void BootstrapTruncated(int t, int n, int od)
+    {
+        var has = Env.HasFinalObservation;
+        var final = Env.FinalObservations;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (!has[i] || !_truncated[i] || _terminated[i]) continue;
+            final.Slice(i * od, od).CopyTo(_finalObs.AsSpan(k * od, od));
+            _finalIndex[k++] = i;
+        }
+        if (k == 0) return;
+        var v = _lastValues.AsSpan(0, k); // free until the rollout's end
+        Policy.Values(_finalObs.AsSpan(0, k * od), k, v);
+        var row = Buffer.Row(Buffer.TruncationValues, t);
+        for (int j = 0; j < k; j++) row[_finalIndex[j]] = v[j];
+    }
+
+    protected override void PredictPolicy(ReadOnlySpan<float> observations, int batch, Span<float> actions, bool deterministic)
+    {
+        var outputs = Policy.ActorOutputs(observations, batch);
+        if (deterministic) Policy.Head.Mode(outputs, actions);
+        else Policy.Head.Sample(outputs, PredictRng, actions);
+    }
+
+    protected override void SaveState(ModelStateWriter writer)
+    {
+        writer.AddParameters("policy", Policy.Parameters);
+        writer.AddAdam("optimizer", Optimizer);
+    }
+
+    protected override void RestoreState(ModelStateReader reader)
+    {
+        reader.RestoreParameters("policy", Policy.Parameters);
+        reader.RestoreAdam("optimizer", Optimizer);
+    }
+}

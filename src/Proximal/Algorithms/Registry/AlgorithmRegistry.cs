@@ -1,0 +1,89 @@
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Common.Persistence;
+using Proximal.Envs;
+using Proximal.Envs.Vector;
+
+namespace Proximal.Algorithms.Registry;
+
+/// <summary>
+/// One algorithm as the command line, the training session, the config layer and the benchmarks see it:
+/// its name (the one every model file stores), its options type, and how to create and load it.
+/// </summary>
+/// <param name="Name">Lower-case registry name, e.g. "ppo".</param>
+/// <param name="Family">"on-policy" or "off-policy".</param>
+/// <param name="NewOptions">Fresh default options (the first layer of a run's config).</param>
+/// <param name="Create">Builds the algorithm on a registered env id with these options (their type is <paramref name="OptionsType"/>).</param>
+/// <param name="Load">Loads a model file of this algorithm; null env: rebuilt from the stored id and options.</param>
+public sealed record AlgorithmSpec(string Name, string Family, string Description, Type OptionsType, Func<AlgorithmOptions> NewOptions,
+    Func<string, AlgorithmOptions, BaseAlgorithm> Create, Func<string, VecEnv?, BaseAlgorithm> Load);
+
+/// <summary>No algorithm of that name; the message lists the known ones (nearest first).</summary>
+public sealed class UnknownAlgorithmException(string message) : ArgumentException(message);
+
+/// <summary>
+/// Algorithms by name. Adding an algorithm = its own files, its options, its configs, and one entry here.
+/// Model files dispatch on their stored "algorithm" field (<see cref="Load"/>).
+/// </summary>
+public static class AlgorithmRegistry
+{
+    private static readonly object Gate = new();
+    private static readonly Dictionary<string, AlgorithmSpec> Specs = new(StringComparer.OrdinalIgnoreCase);
+
+    static AlgorithmRegistry()
+    {
+        Register(new AlgorithmSpec(Ppo.AlgorithmName, "on-policy",
+            "Proximal Policy Optimization: clipped, adaptive-KL, fixed-KL or unclipped surrogate (Schulman et al., 2017)",
+            typeof(PpoOptions), () => new PpoOptions(),
+            (id, o) => Ppo.Create(id, Cast<PpoOptions>(o, Ppo.AlgorithmName)), Ppo.Load));
+    }
+
+    private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>
+        options as T ?? throw new ArgumentException($"{algorithm} needs {typeof(T).Name}, got {options.GetType().Name}.", nameof(options));
+
+    /// <summary>Registered names, sorted.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get { lock (Gate) return Specs.Keys.Order(StringComparer.Ordinal).ToArray(); }
+    }
+
+    public static void Register(AlgorithmSpec spec, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        lock (Gate)
+        {
+            if (!overwrite && Specs.ContainsKey(spec.Name)) throw new ArgumentException($"Algorithm '{spec.Name}' is already registered.", nameof(spec));
+            Specs[spec.Name] = spec;
+        }
+    }
+
+    public static bool TryGet(string name, out AlgorithmSpec spec)
+    {
+        lock (Gate) return Specs.TryGetValue(name ?? "", out spec!);
+    }
+
+    /// <summary>The spec of <paramref name="name"/> (case-insensitive); unknown names throw listing the nearest known ones.</summary>
+    public static AlgorithmSpec Get(string name)
+    {
+        if (TryGet(name, out var spec)) return spec;
+        var known = Names;
+        var near = EnvRegistry.Nearest(name ?? "", known, 3);
+        throw new UnknownAlgorithmException($"unknown algorithm '{name}'; available: {string.Join(", ", known)}" +
+                                            (near.Count > 0 ? $" (did you mean {near[0]}?)" : "") + ".");
+    }
+
+    /// <summary>Creates algorithm <paramref name="name"/> on a registered env id.</summary>
+    public static BaseAlgorithm Create(string name, string envId, AlgorithmOptions options) => Get(name).Create(envId, options);
+
+    /// <summary>The algorithm a model file holds (its metadata's "algorithm"), read without building anything.</summary>
+    public static string AlgorithmOf(string path)
+    {
+        var model = ModelArchive.Load(path);
+        var name = model.Metadata["algorithm"]?.GetValue<string>() ?? throw new ModelFileException(path, $"model file {path}: metadata has no 'algorithm'.");
+        if (!TryGet(name, out _))
+            throw new ModelFileException(path, $"model file {path} holds a '{name}' model, which this build does not know (known: {string.Join(", ", Names)}).");
+        return name;
+    }
+
+    /// <summary>Loads any registered algorithm's model file, dispatching on the name it stores.</summary>
+    public static BaseAlgorithm Load(string path, VecEnv? env = null) => Get(AlgorithmOf(path)).Load(path, env);
+}
