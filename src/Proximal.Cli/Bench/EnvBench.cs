@@ -11,7 +11,7 @@ namespace Proximal.Cli.Bench;
 /// VecEnvs of N = 1, 8, 64 (sync, and threaded over all cores). Envs are unwrapped (no TimeLimit) so the ratio
 /// "× raw step cost" isolates the VecEnv's own overhead: time per env-step in the VecEnv / time per raw step.
 /// Actions are drawn in advance, so the figures exclude action sampling. Then the MuJoCo tasks
-/// (<see cref="MuJoCoBench"/>): binding vs raw simulator, and threaded VecEnv speed-up over one env.
+/// (<see cref="MuJoCoBench"/>): binding vs raw simulator, and threaded VecEnv speed-up over a SyncVecEnv of the same N.
 /// </summary>
 public static class EnvBench
 {
@@ -26,7 +26,7 @@ public static class EnvBench
             Description = "Comma-separated task ids to measure, or the groups 'classic' and 'mujoco' (default: all). E.g. --tasks CartPole-v1,Hopper-v4",
         };
         var cmd = new Command("envs", "Environments: steps/s of each classic task (single env and VecEnv N = 1, 8, 64; sync and threaded), " +
-                                      "and of each MuJoCo task (binding vs raw simulator; threaded VecEnv N = 8, 16 vs one env).");
+                                      "and of each MuJoCo task (binding vs raw simulator; threaded vs sync VecEnv at N = 8, 16, interleaved).");
         cmd.Options.Add(json);
         cmd.Options.Add(seconds);
         cmd.Options.Add(tasks);
@@ -78,22 +78,12 @@ public static class EnvBench
     /// <summary>Every section: classic tasks, then MuJoCo tasks (skipped with one line when libmujoco is missing).</summary>
     public static void Run(BenchReport report, double seconds, IReadOnlySet<string>? tasks = null)
     {
-        // Other processes share the cores: say how loaded the machine was (figures from a loaded one are lower and noisier).
-        if (LoadAverage() is { } load)
-            report.Add(new BenchCase($"machine load average (1 min, {Environment.ProcessorCount} cores)", load, "threads"));
+        ArgumentNullException.ThrowIfNull(report);
+        // Other processes share the cores: the header gives the load at start (figures from a loaded machine are lower and noisier).
+        report.Header(MachineInfo.Current());
         RunClassic(report, seconds, tasks);
         MuJoCoBench.Run(report, seconds, tasks);
-    }
-
-    /// <summary>The 1-minute load average (Linux /proc/loadavg), or null where there is none.</summary>
-    internal static double? LoadAverage()
-    {
-        try
-        {
-            string text = File.ReadAllText("/proc/loadavg");
-            return double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return null; }
+        report.Footer(MachineInfo.Current().LoadAverage);
     }
 
     public static void RunClassic(BenchReport report, double seconds, IReadOnlySet<string>? tasks = null)
@@ -102,7 +92,7 @@ public static class EnvBench
         foreach (var id in Tasks)
         {
             if (tasks is not null && !tasks.Contains(id)) continue;
-            report.Section($"{id} (env steps/s; ratio = VecEnv time per env-step / raw step time)");
+            report.Section($"{id} (env steps/s; ratio = VecEnv time per env-step / raw step time, raw measured just before in this run)");
             double raw = Single(id, seconds);
             report.Add(new BenchCase($"{id} single env (raw)", raw, "steps/s"));
             foreach (int n in new[] { 1, 8, 64 })

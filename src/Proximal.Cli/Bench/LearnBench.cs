@@ -33,13 +33,16 @@ internal static class LearnBench
             string[] sets = pr.GetValue(set) ?? [];
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
                 id => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, id), overrides: sets)) { SeedStart = pr.GetValue(seedStart) };
+            var machine = MachineInfo.Current();
+            new BenchReport(json: false).Header(machine);
             Console.WriteLine($"bench learn: {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var runs = LearningBenchmark.Run(plan, Console.WriteLine);
             string table = LearningBenchmark.MarkdownTable(runs);
             var plots = LearningBenchmark.WritePlots(runs, Path.Combine(outDir, "plots"));
             string md = $"# PPO learning benchmark\n\nCommand: `proximal {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
-                        $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {Environment.ProcessorCount} cores. " +
+                        $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {machine.CpuDescription}, {machine.GemmTier} tier, {machine.Cores} cores, " +
+                        $"load average at start {(machine.LoadAverage is { } l ? l[0].ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "unknown")}. " +
                         "Score: mean return of the last 100 training episodes at the end of each run.\n\n" + table;
             File.WriteAllText(Path.Combine(outDir, "results.md"), md);
             Console.WriteLine();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -11,13 +12,29 @@ namespace Proximal.Cli.Bench;
 /// </summary>
 public static class NnBench
 {
+    public static Command CreateCommand()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
+        var nn = new Command("nn", "Neural-network engine: single-core FP32 peak and GEMM GFLOP/s (% of peak, 2-thread speed-up).");
+        nn.Options.Add(json);
+        nn.SetAction(parseResult =>
+        {
+            var report = new BenchReport(parseResult.GetValue(json));
+            report.Header(MachineInfo.Current());
+            double peakGflops = Run(report);
+            MlpBench.Run(report, peakGflops);
+            report.Footer(MachineInfo.Current().LoadAverage);
+            return 0;
+        });
+        return nn;
+    }
+
     /// <summary>Reports the peak and the GEMM figures; returns the measured peak (GFLOP/s) for later sections.</summary>
     public static double Run(BenchReport report)
     {
         report.Section("peak");
         double peak = MeasurePeakGflops();
-        string width = Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
-        report.Add(new BenchCase($"peak fp32 fma, 1 core ({width}, registers only)", peak, "GFLOP/s"));
+        report.Add(new BenchCase($"peak fp32 fma, 1 core ({MachineInfo.CurrentGemmTier}, registers only)", peak, "GFLOP/s"));
 
         report.Section("gemm (% of single-core peak times the thread count)");
         (string Label, Transpose Ta, Transpose Tb, int M, int N, int K)[] shapes =
@@ -35,9 +52,9 @@ public static class NnBench
             foreach (int threads in new[] { 1, 2 })
             {
                 double gflops = MeasureGemmGflops(s.Ta, s.Tb, s.M, s.N, s.K, threads);
-                double? ratio = threads == 2 && s.M == 1024 ? gflops / single : null;
+                double? ratio = threads == 2 && s.M == 1024 ? gflops / single : null;  // 1 thread measured just before, same process
                 report.Add(new BenchCase($"gemm {s.Label}, {threads} thread{(threads > 1 ? "s" : "")}", gflops, "GFLOP/s",
-                    100 * gflops / (peak * threads), ratio, ratio is null ? null : "vs 1 thread"));
+                    100 * gflops / (peak * threads), ratio, ratio is null ? null : "vs 1 thread (this run)"));
                 single = gflops;
             }
         }

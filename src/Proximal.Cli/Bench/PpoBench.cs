@@ -16,11 +16,16 @@ namespace Proximal.Cli.Bench;
 public static class PpoBench
 {
     /// <summary>
-    /// End-to-end steps/s of CleanRL's ppo.py (PyTorch, CPU) on CartPole-v1 with these hyperparameters, 500k steps, on this
-    /// machine class. Source: the project lead's measurement given in the task brief; it is not re-measured here
-    /// (no PyTorch on this machine).
+    /// End-to-end steps/s of CleanRL's ppo.py (PyTorch, CPU) on CartPole-v1 with these hyperparameters, 500k steps.
+    /// Not measured by this program or on a known CPU (no PyTorch here): it is the figure issue 4 gives ("a well-known
+    /// PyTorch implementation runs the same configuration at about 8,300 steps/s" on the project's 2-core machine).
+    /// It is printed as an external reference, never as a ratio.
     /// </summary>
     public const double ReferenceStepsPerSecond = 8_300;
+    /// <summary>Where <see cref="ReferenceStepsPerSecond"/> comes from.</summary>
+    public const string ReferenceSource =
+        "issue 4's targets (\"a well-known PyTorch implementation runs the same configuration at about 8,300 steps/s\" on the project's " +
+        "2-core machine); not measured by Proximal, CPU and date not recorded";
     /// <summary>Peak working set the project aims to stay under for this benchmark.</summary>
     public const double TargetPeakMegabytes = 150;
     /// <summary>Target for PPO update time per sample ÷ engine train-step time per sample.</summary>
@@ -67,7 +72,10 @@ public static class PpoBench
             if (n < 512) { Console.Error.WriteLine($"error: --steps must be at least one rollout (512 steps); got {n}."); return 2; }
             try { EnvRegistry.GetSpec(pr.GetValue(env)!); }
             catch (UnknownEnvException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
-            Run(new BenchReport(pr.GetValue(json)), pr.GetValue(env)!, n);
+            var report = new BenchReport(pr.GetValue(json));
+            report.Header(MachineInfo.Current());
+            Run(report, pr.GetValue(env)!, n);
+            report.Footer(MachineInfo.Current().LoadAverage);
             return 0;
         });
         return cmd;
@@ -99,10 +107,12 @@ public static class PpoBench
         }
 
         double sps = done / wall;
-        report.Add(new BenchCase("ppo end to end", sps, "steps/s", Ratio: sps / ReferenceStepsPerSecond,
-            RatioOf: $"of CleanRL/PyTorch ({ReferenceStepsPerSecond:N0} steps/s)"));
+        report.Add(new BenchCase("ppo end to end", sps, "steps/s"));
+        if (envId == "CartPole-v1")
+            report.Add(new BenchCase("CleanRL ppo.py (PyTorch, CPU) on CartPole-v1, these hyperparameters", ReferenceStepsPerSecond, "steps/s",
+                ExternalSource: ReferenceSource));
         report.Add(new BenchCase("ppo wall time", wall, "s"));
-        report.Add(new BenchCase("peak working set", peakMb, "MB", Ratio: peakMb / TargetPeakMegabytes, RatioOf: $"of the {TargetPeakMegabytes:N0} MB target"));
+        report.Add(new BenchCase("peak working set", peakMb, "MB", Note: $"target < {TargetPeakMegabytes:N0} MB (a goal, not a measurement)"));
         double other = Math.Max(0, wall - timing.Env - timing.Inference - timing.Train);
         report.Add(new BenchCase("time: env steps", 100 * timing.Env / wall, "% of wall"));
         report.Add(new BenchCase("time: policy inference (rollout + GAE)", 100 * timing.Inference / wall, "% of wall"));
@@ -116,7 +126,7 @@ public static class PpoBench
         report.Add(new BenchCase($"engine fwd+bwd+Adam, {observationSize}→64→64→{outputSize} + {observationSize}→64→64→1, batch {options.MinibatchSize}",
             enginePerSample * 1e6, "µs/sample"));
         report.Add(new BenchCase("ppo update per sample per epoch", ppoPerSample * 1e6, "µs/sample", Ratio: ppoPerSample / enginePerSample,
-            RatioOf: $"of the engine step (target ≤ {TargetUpdateOverhead:G})"));
+            RatioOf: $"of the engine step measured above (target ≤ {TargetUpdateOverhead:G})"));
     }
 
     /// <summary>
