@@ -14,7 +14,7 @@ public class ModelFactsTests
     private const double RelativeTolerance = 1e-9;
 
     public static TheoryData<string> Models => new(
-        "hopper", "walker2d", "half_cheetah", "ant", "swimmer", "reacher", "inverted_pendulum", "inverted_double_pendulum");
+        "hopper", "walker2d", "half_cheetah", "ant", "humanoid", "swimmer", "reacher", "inverted_pendulum", "inverted_double_pendulum");
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -60,9 +60,37 @@ public class TaskTests
     [Fact]
     public void AntWithContactForcesObservesClippedCfrcExt()
     {
-        using var env = new Ant(useContactForces: true);
+        // Gymnasium's Ant-v4 observes clip(data.cfrc_ext, contact_force_range = (-1, 1)).flat after
+        // qpos[2:] (13) and qvel (14): 14 bodies × 6 = 84 values, world body included. The bug this is named
+        // for: raw forces (often ≫ 1 when a leg touches the ground) leaking into the observation, a wrong bound,
+        // or the forces written in another order. So step until some raw force is outside ±1 and compare
+        // every observed value with the clip of the raw value MuJoCo holds.
+        using var env = new Ant(seed: 5, useContactForces: true);
         Assert.Equal(111, env.ObservationSpace.FlatSize);
         Assert.Equal(14 * 6, env.Data.CfrcExt.Length);
+        var obs = new float[111];
+        var action = new float[8];
+        var rng = new Rng(11);
+        env.Reset(obs, 5);
+        int outside = 0, inside = 0, steps = 0;
+        for (; steps < 200 && (outside == 0 || inside == 0); steps++)
+        {
+            env.ActionSpace.Sample(rng, action);
+            if (env.Step(action, obs).Terminated) env.Reset(obs);
+            else
+            {
+                var raw = env.Data.CfrcExt;
+                for (int i = 0; i < raw.Length; i++)
+                {
+                    double clipped = Math.Min(Math.Max(raw[i], -1.0), 1.0);
+                    Assert.Equal((float)clipped, obs[27 + i]);
+                    if (Math.Abs(raw[i]) > 1) outside++;
+                    else if (raw[i] != 0) inside++;
+                }
+            }
+        }
+        Assert.True(outside > 0, $"no raw contact force outside ±1 in {steps} steps: the clipping was never exercised");
+        Assert.True(inside > 0, $"no raw contact force strictly inside (−1, 1) in {steps} steps");
     }
 
     [Fact]

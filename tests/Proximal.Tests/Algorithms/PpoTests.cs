@@ -71,7 +71,30 @@ public class PpoTests
         using var fixedKl = Ppo.Create("CartPole-v1", f);
         fixedKl.Learn(256);
         Assert.Equal(3, fixedKl.KlBeta);
-        Assert.True(fixedKl.Metrics["train/kl_mean"] >= 0);
+    }
+
+    [Fact]
+    public void KlMeanAveragesThePenaltyKlOverMinibatchesStartingFromZero()
+    {
+        // One minibatch per epoch (the whole 128-step batch), so every epoch sees the same states.
+        // Two epochs: kl_mean = (KL before step 1, which is 0, + KL(θ0‖θ1) before step 2) / 2.
+        // One epoch from the same seed takes the same first step, and its kl_after_update is KL(θ0‖θ1)
+        // over the same batch. A penalty KL taken between the new policy and itself, or against the wrong
+        // old outputs, or averaged over the wrong count, breaks the equality; KL ≥ 0 alone never can.
+        PpoOptions Options(int epochs)
+        {
+            var o = Small(); o.Surrogate = SurrogateKind.FixedKl; o.KlBeta = 3; o.MinibatchSize = 128; o.NEpochs = epochs;
+            return o;
+        }
+        using var two = Ppo.Create("CartPole-v1", Options(2));
+        two.Learn(128);
+        using var one = Ppo.Create("CartPole-v1", Options(1));
+        one.Learn(128);
+        double klAfterFirstStep = one.Metrics["train/kl_after_update"];
+        Assert.True(klAfterFirstStep > 1e-8, $"the first step must move the policy (KL {klAfterFirstStep})");
+        // Before the first step π = π_old: zero up to float rounding in the analytic KL (≈1e-9 here).
+        Assert.InRange(one.Metrics["train/kl_mean"], -1e-3 * klAfterFirstStep, 1e-3 * klAfterFirstStep);
+        Assert.Equal(klAfterFirstStep / 2, two.Metrics["train/kl_mean"], 1e-4 * klAfterFirstStep);
     }
 
     [Theory]

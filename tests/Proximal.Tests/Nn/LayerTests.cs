@@ -161,7 +161,14 @@ public class LayerTests
         var fd = Reference.DirectionalDerivative((t, xx) => Reference.Mlp(mlp, t, xx, batch),
             Reference.ToDouble(p.Values), Reference.ToDouble(x), Reference.ToDouble(dTheta), Reference.ToDouble(dX));
         Reference.Close(fd, jvp, what: "jvp");
-        Assert.Equal(0, extra.Offset);
+        // The point of `extra`: the network's slices do not start at 0 in the tangent, so a Jvp that indexed
+        // the tangent from 0 (its own layout) instead of from each layer's offset fails the comparison above.
+        Assert.Equal(3, mlp.Linears[0].Weight.Offset);
+        // And a tangent on parameters outside this network does not move its outputs.
+        var expected = jvp.ToArray();
+        for (int i = 0; i < extra.Length; i++) dTheta[extra.Offset + i] += 10f;
+        var jvpWithExtra = withInputTangent ? mlp.Jvp(dTheta, dX) : mlp.Jvp(dTheta);
+        Assert.Equal(expected, jvpWithExtra.ToArray());
     }
 
     [Fact]

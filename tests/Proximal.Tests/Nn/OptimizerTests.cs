@@ -27,7 +27,22 @@ public class OptimizerTests
         {
             var g = Grad(t);
             g.CopyTo(p.Gradients, 0);
+            var before = (float[])p.Values.Clone();
             adam.Step(lrs[t - 1]);
+            if (t == 1)
+            {
+                // Bias correction, checked in closed form rather than through the recurrence: at step 1
+                // m̂ = g and v̂ = g², so Δθ = −lr·g/(|g| + ε), i.e. ≈ lr·sign(g) wherever |g| ≫ ε. Without the
+                // correction the step would be lr·0.1g/(√0.001·|g| + ε) ≈ 3.16·lr, with only the first
+                // 0.1·lr, with only the second 31.6·lr.
+                for (int i = 0; i < 19; i++)
+                {
+                    double expected = -lrs[0] * g[i] / (Math.Abs(g[i]) + 1e-5);
+                    Assert.True(Math.Abs(p.Values[i] - before[i] - expected) <= 1e-6 * Math.Abs(expected) + 2e-7,
+                        $"step 1 moved θ[{i}] by {p.Values[i] - before[i]:E6}; bias-corrected Adam moves it by {expected:E6}");
+                    if (Math.Abs(g[i]) >= 1e-3) Assert.InRange(Math.Abs(p.Values[i] - before[i]) / lrs[0], 0.98, 1.0 + 1e-5);
+                }
+            }
             for (int i = 0; i < 19; i++)
             {
                 m[i] = 0.9 * m[i] + 0.1 * g[i];
@@ -40,7 +55,6 @@ public class OptimizerTests
             Reference.Close(m, adam.FirstMoment, 1e-7, 1e-6, "m");
             Reference.Close(v, adam.SecondMoment, 1e-9, 1e-5, "v");
         }
-        // The first step moves every coordinate by ≈ lr·sign(g) (|g| ≫ ε), a hallmark of bias correction.
         Assert.Equal(lrs[2], adam.LearningRate);
     }
 
