@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Proximal.Envs;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli;
 

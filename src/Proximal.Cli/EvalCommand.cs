@@ -5,6 +5,7 @@ using Proximal.Algorithms.Registry;
 using Proximal.Envs;
 using Proximal.Common.Callbacks;
 using Proximal.Common.Persistence;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Proximal.Envs;
 using Proximal.MuJoCo.Envs;
+using Proximal.Envs.Registry;
 
 namespace Proximal.MuJoCo;
 

@@ -4,6 +4,7 @@ using Proximal.Envs;
 using Proximal.Envs.Wrappers;
 using Proximal.MuJoCo.Envs;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.MuJoCo.Tests;
 

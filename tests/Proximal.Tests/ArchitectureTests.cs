@@ -18,12 +18,13 @@ public class ArchitectureTests
         "Proximal.Numerics",
         "Proximal.Text",
         "Proximal.Nn",
-        "Proximal.Distributions",
         "Proximal.Spaces",
+        "Proximal.Distributions",
         "Proximal.Envs",
         "Proximal.Envs.Wrappers",
-        "Proximal.Envs.Vector",
         "Proximal.Envs.ClassicControl",
+        "Proximal.Envs.Registry",       // ids → tasks (classic control built in, others registered), TimeLimit as gym.make applies it
+        "Proximal.Envs.Vector",         // VecEnvs, vector wrappers, VecEnvBuilder.ForId (uses the registry)
         "Proximal.Common",              // config binding, persistence, callback and logging abstractions
         "Proximal.Algorithms",
         "Proximal.Algorithms.Policies",

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Proximal.Envs;
 using Proximal.Envs.Vector;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli.Bench;
 

@@ -6,6 +6,7 @@ using Proximal.MuJoCo;
 using Proximal.MuJoCo.Binding;
 using Proximal.MuJoCo.Envs;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli.Bench;
 

@@ -5,6 +5,7 @@ using Proximal.Algorithms.Policies;
 using Proximal.Envs;
 using Proximal.Nn;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli.Bench;
 

@@ -7,6 +7,7 @@ using Proximal.Common.Config;
 using Proximal.Common.Persistence;
 using Proximal.Training.Runs;
 using Proximal.Training.Sessions;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Cli.Train;
 

@@ -4,6 +4,7 @@ using Proximal.Envs;
 using Proximal.Common.Callbacks;
 using Proximal.Common.Config;
 using Proximal.Common.Persistence;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Algorithms;
 

@@ -1,6 +1,7 @@
 using Proximal.Envs;
 using Proximal.Envs.Vector;
 using Proximal.Envs.Wrappers;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

@@ -1,6 +1,7 @@
 using Proximal.Envs;
 using Proximal.Envs.ClassicControl;
 using Proximal.Spaces;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

@@ -1,5 +1,6 @@
 using Proximal.Envs;
 using Proximal.Spaces;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

@@ -1,6 +1,7 @@
 using Proximal.Envs;
 using Proximal.Envs.Vector;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

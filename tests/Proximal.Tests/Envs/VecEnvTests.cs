@@ -2,6 +2,7 @@ using Proximal.Envs;
 using Proximal.Envs.Vector;
 using Proximal.Envs.Wrappers;
 using Proximal.Numerics;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

@@ -3,6 +3,7 @@ using Proximal.Envs.Vector;
 using Proximal.Envs.Wrappers;
 using Proximal.Numerics;
 using Proximal.Spaces;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Envs;
 

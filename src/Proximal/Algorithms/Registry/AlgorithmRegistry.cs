@@ -2,6 +2,7 @@ using Proximal.Algorithms.OnPolicy;
 using Proximal.Common.Persistence;
 using Proximal.Envs;
 using Proximal.Envs.Vector;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Algorithms.Registry;
 

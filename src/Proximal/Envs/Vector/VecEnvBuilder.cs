@@ -1,4 +1,5 @@
 using Proximal.Envs.Wrappers;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Envs.Vector;
 

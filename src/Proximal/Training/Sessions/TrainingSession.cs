@@ -11,6 +11,7 @@ using Proximal.Training.Logging;
 using Proximal.Training.Plotting;
 using Proximal.Training.Runs;
 using Proximal.Training.TensorBoard;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Training.Sessions;
 

@@ -9,6 +9,7 @@ using Proximal.Training.Logging;
 using Proximal.Common.Persistence;
 using Proximal.Training.Runs;
 using Proximal.Training.Sessions;
+using Proximal.Envs.Registry;
 
 namespace Proximal.Tests.Training.Sessions;
 

@@ -1,7 +1,7 @@
 using Proximal.Envs.ClassicControl;
 using Proximal.Envs.Wrappers;
 
-namespace Proximal.Envs;
+namespace Proximal.Envs.Registry;
 
 /// <summary>Options for <see cref="EnvRegistry.Make"/>: time-limit override and named numeric task parameters.</summary>
 public sealed record EnvOptions
