@@ -44,6 +44,8 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     public ActorCritic Policy { get; }
     protected Adam Optimizer { get; }
     protected RolloutBuffer Buffer { get; }
+    /// <summary>The latest rollout, for tests that check where values and bootstraps landed.</summary>
+    internal RolloutBuffer LatestRollout => Buffer;
 
     protected sealed override void RunIteration(double scheduleFraction)
     {

@@ -149,57 +149,27 @@ public sealed class Ppo : OnPolicyAlgorithm
                     for (int j = 0; j < m; j++) _oldOutputs.AsSpan(idx[j] * p, p).CopyTo(_mbOldOutputs.AsSpan(j * p, p));
                 if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_mbAdvantages); // [7]
 
-                parameters.ZeroGradients();
-                var outputs = Policy.Forward(_mbObs, m, out var values);
-                head.LogProb(outputs, _mbActions, _newLogProb);
-
-                // [8] surrogate and its gradient w.r.t. each new log-probability
-                var stats = Surrogate.PolicyLoss(Options.Surrogate, clip, _newLogProb, _mbOldLogProb, _mbAdvantages, _gradLogProb);
-                Array.Clear(_gradOutputs);
-                head.LogProbBackward(outputs, _mbActions, _gradLogProb, _gradOutputs);
-
-                // [10] entropy bonus: loss −= c2·mean(H)
-                head.Entropy(outputs, _entropy);
-                double entropy = Mean(_entropy);
-                if (Options.EntCoef > 0)
-                {
-                    Array.Fill(_gradEntropy, (float)(-Options.EntCoef / m));
-                    head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
-                }
-
-                // [21] KL penalty: loss += β·mean(KL(π_old‖π)), analytic per state
-                double klAnalytic = 0;
-                if (UsesKl)
-                {
-                    head.Kl(_mbOldOutputs, outputs, _kl);
-                    klAnalytic = Mean(_kl);
-                    Array.Fill(_gradKl, (float)(KlBeta / m));
-                    head.KlBackward(_mbOldOutputs, outputs, _gradKl, _gradOutputs);
-                }
+                var loss = LossAndGradient(m, clip); // [8]–[10], [21]: fills the parameters' gradients
 
                 // Early stop as SB3's target_kl: this minibatch's approx-KL above 1.5 × target_kl ends the update
                 // before its optimiser step (the KL is of the parameters as they stand, before this step).
-                if (Options.TargetKl is { } targetKl && stats.ApproxKl > 1.5 * targetKl)
+                if (Options.TargetKl is { } targetKl && loss.Policy.ApproxKl > 1.5 * targetKl)
                 {
                     stop = true;
                     EarlyStopped = true;
                     break;
                 }
 
-                // [9] value loss (optionally clipped), weighted by c1
-                double valueLoss = Surrogate.ValueLoss(values, _mbOldValues, _mbReturns, Options.ClipRangeVf, _gradValues);
-                if (Options.VfCoef != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(_gradValues, (float)Options.VfCoef, _gradValues);
-
-                Policy.Backward(_gradOutputs, _gradValues);
                 double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm(); // [11]
                 if (!double.IsFinite(norm))
                     throw new InvalidOperationException($"PPO update diverged: the gradient norm is {norm} at step {NumTimesteps} (epoch {epoch}). Lower learning_rate or enable max_grad_norm / normalisation.");
                 Optimizer.Step(lr);
 
+                var stats = loss.Policy;
                 if (updates == 0) FirstMinibatchStats = stats;
-                sumPolicy += stats.Loss; sumValue += valueLoss; sumEntropy += entropy;
+                sumPolicy += stats.Loss; sumValue += loss.Value; sumEntropy += loss.Entropy;
                 sumKl1 += stats.ApproxKlNaive; sumKl2 += stats.ApproxKl; sumClip += stats.ClipFraction;
-                sumKlAnalytic += klAnalytic; sumNorm += norm;
+                sumKlAnalytic += loss.Kl; sumNorm += norm;
                 updates++;
             }
             if (!stop) epochsRun++;
@@ -234,6 +204,68 @@ public sealed class Ppo : OnPolicyAlgorithm
             IterationMetrics["train/kl_beta"] = KlBeta;
         }
         if (Policy.LogStd.Length > 0) IterationMetrics["train/std"] = Math.Exp(Mean(Policy.LogStd));
+    }
+
+    /// <summary>One minibatch's loss terms (means over the minibatch) as the update weighs them.</summary>
+    internal readonly record struct MinibatchLoss(PolicyLossStats Policy, double Value, double Entropy, double Kl, double Total);
+
+    /// <summary>
+    /// The loss of the minibatch in the _mb* workspaces and its gradient, added into the zeroed parameter gradients:
+    /// L = policy loss [8] + vf_coef · value loss [9] − ent_coef · mean entropy [10] + β · mean KL(π_old‖π) [21].
+    /// </summary>
+    private MinibatchLoss LossAndGradient(int m, double clip)
+    {
+        var head = Policy.Head;
+        var parameters = Policy.Parameters;
+        parameters.ZeroGradients();
+        var outputs = Policy.Forward(_mbObs, m, out var values);
+        head.LogProb(outputs, _mbActions, _newLogProb);
+
+        // [8] surrogate and its gradient w.r.t. each new log-probability
+        var stats = Surrogate.PolicyLoss(Options.Surrogate, clip, _newLogProb, _mbOldLogProb, _mbAdvantages, _gradLogProb);
+        Array.Clear(_gradOutputs);
+        head.LogProbBackward(outputs, _mbActions, _gradLogProb, _gradOutputs);
+
+        // [10] entropy bonus: loss −= c2·mean(H)
+        head.Entropy(outputs, _entropy);
+        double entropy = Mean(_entropy);
+        if (Options.EntCoef > 0)
+        {
+            Array.Fill(_gradEntropy, (float)(-Options.EntCoef / m));
+            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
+        }
+
+        // [21] KL penalty: loss += β·mean(KL(π_old‖π)), analytic per state
+        double klAnalytic = 0;
+        if (UsesKl)
+        {
+            head.Kl(_mbOldOutputs, outputs, _kl);
+            klAnalytic = Mean(_kl);
+            Array.Fill(_gradKl, (float)(KlBeta / m));
+            head.KlBackward(_mbOldOutputs, outputs, _gradKl, _gradOutputs);
+        }
+
+        // [9] value loss (optionally clipped), weighted by c1
+        double valueLoss = Surrogate.ValueLoss(values, _mbOldValues, _mbReturns, Options.ClipRangeVf, _gradValues);
+        if (Options.VfCoef != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(_gradValues, (float)Options.VfCoef, _gradValues);
+
+        Policy.Backward(_gradOutputs, _gradValues);
+        double total = stats.Loss + Options.VfCoef * valueLoss - Options.EntCoef * entropy + (UsesKl ? KlBeta * klAnalytic : 0);
+        return new MinibatchLoss(stats, valueLoss, entropy, klAnalytic, total);
+    }
+
+    /// <summary>
+    /// Test access to <see cref="LossAndGradient"/> on a given minibatch (advantages as given: no normalisation).
+    /// Parameter gradients hold d L / d θ afterwards. Call <c>Policy.Head.SnapshotOld()</c> first for the KL terms.
+    /// </summary>
+    internal MinibatchLoss LossAndGradientOf(ReadOnlySpan<float> obs, ReadOnlySpan<float> actions, ReadOnlySpan<float> oldLogProb,
+        ReadOnlySpan<float> oldValues, ReadOnlySpan<float> advantages, ReadOnlySpan<float> returns, ReadOnlySpan<float> oldOutputs, double clip)
+    {
+        int m = Options.MinibatchSize;
+        obs.CopyTo(_mbObs); actions.CopyTo(_mbActions); oldLogProb.CopyTo(_mbOldLogProb); oldValues.CopyTo(_mbOldValues);
+        advantages.CopyTo(_mbAdvantages); returns.CopyTo(_mbReturns);
+        if (UsesKl) oldOutputs.CopyTo(_mbOldOutputs);
+        return LossAndGradient(m, clip);
     }
 
     /// <summary>Mean analytic KL(π_old‖π) over the whole rollout, in minibatch-sized chunks.</summary>
