@@ -88,6 +88,18 @@ public sealed class Mlp : ILayer
         return y;
     }
 
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, int)"/> into a caller-owned <paramref name="output"/> [batch × OutputSize],
+    /// which later calls leave alone (several evaluations — actor, critics, target critics — can be alive at once).
+    /// Backward still refers to the latest forward pass of this network.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> input, int batch, Span<float> output)
+    {
+        if (output.Length != batch * OutputSize)
+            throw new ArgumentException($"output has {output.Length} values; expected batch {batch} × {OutputSize} = {batch * OutputSize}.", nameof(output));
+        Forward(input, batch).CopyTo(output);
+    }
+
     public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient = true)
     {
         int last = _linears.Length - 1;
