@@ -125,6 +125,64 @@ public class PpoLossTests
         }
     }
 
+    /// <summary>
+    /// The adaptive-β rule after one update, against KL(π_old‖π_new) over the whole rollout computed here in float64 from
+    /// the parameters before the update (those that collected the rollout: the old outputs and old log-std) and after it.
+    /// adaptive_kl_target does not influence the update itself, only β afterwards, so runs from one seed differ only in β:
+    /// targets just inside each branch (5% from its threshold) then force doubling, halving and keeping.
+    /// </summary>
+    [Theory]
+    [InlineData("Pendulum-v1")]
+    [InlineData("Acrobot-v1")]
+    public void AdaptiveBetaDoublesHalvesOrKeepsByAnIndependentlyComputedBatchKl(string envId)
+    {
+        const double beta0 = 0.8;
+        (double Kl, double Beta, double Metric, float[] After) Run(double target)
+        {
+            var o = new PpoOptions
+            {
+                NEnvs = 2, NSteps = 32, MinibatchSize = 16, NEpochs = 4, LearningRate = 3e-3, Seed = 5,
+                Surrogate = SurrogateKind.AdaptiveKl, KlBeta = beta0, AdaptiveKlTarget = target,
+                Policy = new PolicyOptions { HiddenSizes = [16, 16], LogStdInit = -0.5 },
+            };
+            using var ppo = Ppo.Create(envId, o);
+            var net = new PolicyReference(ppo.Policy);
+            var before = PolicyReference.ToDouble(ppo.Policy.Parameters.Values);
+            ppo.Learn(o.NEnvs * o.NSteps);
+            Assert.Equal(1, ppo.Iterations);
+            var after = (float[])ppo.Policy.Parameters.Values.Clone();
+            int batch = o.NEnvs * o.NSteps, p = net.OutputSize;
+            var obs = ppo.LatestRollout.Observations;
+            var (oldOut, _) = net.Forward(before, obs, batch);
+            var (newOut, _) = net.Forward(PolicyReference.ToDouble(after), obs, batch);
+            double kl = 0;
+            for (int b = 0; b < batch; b++)
+            {
+                if (net.LogStdOffset < 0) { kl += DRef.CatKl(oldOut.AsSpan(b * p, p), newOut.AsSpan(b * p, p), default); continue; }
+                for (int j = 0; j < p; j++)
+                    kl += DRef.GaussKl(oldOut[b * p + j], before[net.LogStdOffset + j], newOut[b * p + j], after[net.LogStdOffset + j]);
+            }
+            return (kl / batch, ppo.KlBeta, ppo.Metrics["train/kl_after_update"], after);
+        }
+
+        var probe = Run(1.0);
+        Assert.True(probe.Kl > 1e-3, $"the update must move the policy measurably (KL {probe.Kl})");
+        Assert.True(Math.Abs(probe.Metric - probe.Kl) <= 1e-3 * probe.Kl,
+            $"kl_after_update {probe.Metric:R}, float64 KL(π_old‖π_new) over the rollout {probe.Kl:R}");
+
+        foreach (var (target, expected, branch) in new[]
+        {
+            (probe.Kl / 1.5 / 1.05, 2 * beta0, "KL > 1.5·target: doubled"),
+            (probe.Kl * 1.5 * 1.05, beta0 / 2, "KL < target/1.5: halved"),
+            (probe.Kl, beta0, "target/1.5 ≤ KL ≤ 1.5·target: kept"),
+        })
+        {
+            var run = Run(target);
+            Assert.Equal(probe.After, run.After); // the same update: only β may differ
+            Assert.True(run.Beta == expected, $"{branch}: β = {run.Beta}, expected {expected} (KL {probe.Kl:R}, target {target:R})");
+        }
+    }
+
     private static void Close(double expected, double actual, string what)
     {
         double tol = 1e-5 * Math.Max(1e-2, Math.Abs(expected));
