@@ -83,7 +83,7 @@ internal static class SafeConsole
     /// <summary>Points stdout/stderr that are terminals at /dev/null (as nohup does), so later writes succeed silently.</summary>
     public static void DetachFromTerminal()
     {
-        if (Interlocked.Exchange(ref _detached, 1) == 1 || !OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        if (Interlocked.Exchange(ref _detached, 1) == 1 || !OperatingSystem.IsLinux()) return;
         try
         {
             int fd = Open("/dev/null", 1 /* O_WRONLY */);
@@ -95,10 +95,10 @@ internal static class SafeConsole
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPStr)] string path, int flags);
-    [DllImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "dup2", SetLastError = true)]
     private static extern int Dup2(int oldFd, int newFd);
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "close", SetLastError = true)]
     private static extern int Close(int fd);
 }
