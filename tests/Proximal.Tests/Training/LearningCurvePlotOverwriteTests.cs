@@ -40,6 +40,9 @@ public sealed class LearningCurvePlotOverwriteTests : IDisposable
         Assert.Contains("not a plot written by proximal", e.Message);
         Assert.Equal("not a plot", File.ReadAllText(model));
         Assert.Contains("is a folder", Assert.Throws<IOException>(() => LearningCurvePlot.WriteSvg([run], _dir)).Message);
+        var unwritable = Assert.Throws<IOException>(() => LearningCurvePlot.WriteSvg([run], "/proc/curve.svg"));
+        Assert.StartsWith("cannot write '/proc/curve.svg'", unwritable.Message);
+        Assert.DoesNotContain(".tmp", unwritable.Message);
 
         // Its own plots are replaced freely; --force replaces anything that is not an input.
         string svg = Path.Combine(_dir, "curve.svg");

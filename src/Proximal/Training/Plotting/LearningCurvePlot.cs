@@ -127,6 +127,11 @@ public static class LearningCurvePlot
             File.WriteAllText(temp, svg);
             File.Move(temp, target, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the file the user asked for, not the temporary one.
+            throw new IOException($"cannot write '{outputPath}': {(e is UnauthorizedAccessException ? "permission denied" : e.Message.Replace(temp, target))}", e);
+        }
         finally { if (File.Exists(temp)) File.Delete(temp); }
         return curves;
     }
