@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Proximal needs on a fresh Debian machine, then restores and builds (Release).
 # Idempotent: skips apt when the packages are already there. Needs root (or sudo) for apt.
+# --packages-only: install the packages, do not build (the ./proximal launcher builds only the CLI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+packages_only=false
+[ "${1:-}" = "--packages-only" ] && packages_only=true
 
 need=()
 [ -e /usr/lib/x86_64-linux-gnu/libmujoco.so.2.2.2 ] || ldconfig -p 2>/dev/null | grep -q 'libmujoco.so.2.2.2' || need+=(libmujoco2.2.2)
@@ -16,4 +19,5 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+$packages_only && exit 0
 dotnet build Proximal.sln -c Release --nologo -v q -clp:ErrorsOnly

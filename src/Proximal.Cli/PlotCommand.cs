@@ -29,6 +29,7 @@ internal static class PlotCommand
             DefaultValueFactory = _ => LearningCurvePlot.DefaultXColumn,
         };
         var title = new Option<string?>("--title") { Description = "Plot title (default: the column and run names)." };
+        var force = new Option<bool>("--force") { Description = "Overwrite --out even when it is not a plot written by proximal (never one of the inputs)." };
 
         var cmd = new Command("plot", "Plot learning curves of one or more runs to an SVG file.");
         cmd.Arguments.Add(runs);
@@ -36,21 +37,22 @@ internal static class PlotCommand
         cmd.Options.Add(y);
         cmd.Options.Add(x);
         cmd.Options.Add(title);
+        cmd.Options.Add(force);
         cmd.SetAction(pr =>
         {
             string outPath = pr.GetValue(output)!;
             try
             {
                 var curves = LearningCurvePlot.WriteSvg(pr.GetValue(runs) ?? [], outPath,
-                    pr.GetValue(y)!, pr.GetValue(x)!, pr.GetValue(title));
+                    pr.GetValue(y)!, pr.GetValue(x)!, pr.GetValue(title), pr.GetValue(force));
                 Console.WriteLine($"wrote {outPath} ({curves.Count} run{(curves.Count == 1 ? "" : "s")}, " +
                                   $"{curves.Sum(c => c.Count)} points)");
                 return 0;
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
             {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
+                Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+                return CliParsing.ExitUsage;
             }
         });
         return cmd;

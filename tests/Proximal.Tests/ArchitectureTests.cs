@@ -11,7 +11,7 @@ public class ArchitectureTests
 {
     /// <summary>
     /// The layers, bottom to top. A namespace belongs to the nearest listed entry that is it or a parent of it
-    /// (Proximal.Training.Config → Proximal.Training; Proximal.Envs.Vector.X → Proximal.Envs.Vector).
+    /// (Proximal.Common.Config → Proximal.Training; Proximal.Envs.Vector.X → Proximal.Envs.Vector).
     /// </summary>
     public static readonly string[] Layers =
     [

@@ -12,7 +12,7 @@ internal static class ProgressDisplay
     /// <summary>Seconds between plain progress lines (evaluations are always printed).</summary>
     private const double PlainIntervalSeconds = 10;
 
-    public static TrainingResult RunLive(TrainingSession session, RunDirectory run, CancellationTokenSource cts)
+    public static TrainingResult RunLive(TrainingSession session, RunDirectory run, Interrupts interrupts)
     {
         TrainingResult? result = null;
         AnsiConsole.Progress()
@@ -22,39 +22,50 @@ internal static class ProgressDisplay
             .Start(ctx =>
             {
                 var task = ctx.AddTask("starting…", maxValue: session.StepsToTrain);
+                string? notice = null;
+                string last = "starting…";
+                interrupts.Notify = text =>
+                {
+                    notice = text;
+                    task.Description = last + " [yellow]" + Markup.Escape(text) + "[/]";
+                };
                 var reporter = new Reporter(p =>
                 {
                     task.Value = Math.Min(p.Steps - p.StartSteps, session.StepsToTrain);
-                    string line = Markup.Escape(Describe(p, compact: true));
-                    if (cts.IsCancellationRequested) line += " [yellow]stopping after this update, saving…[/]";
-                    task.Description = line;
+                    last = Markup.Escape(Describe(p, compact: true));
+                    task.Description = notice is null ? last : last + " [yellow]" + Markup.Escape(notice) + "[/]";
                 });
-                result = session.Run(run, reporter, cts.Token);
-                task.Value = task.MaxValue;
+                try
+                {
+                    result = session.Run(run, reporter, interrupts.Token);
+                }
+                finally
+                {
+                    interrupts.Notify = SafeConsole.Line;
+                }
+                // The bar shows where training stopped: 100 % only when all the steps were done.
+                long done = result.StepsThisSession;
+                task.Value = result.Cancelled ? Math.Min(done, session.StepsToTrain - 1) : task.MaxValue;
+                if (result.Cancelled)
+                    task.Description = Markup.Escape($"stopped at {result.Steps:N0} ({done:N0}/{session.StepsToTrain:N0} of this run) by {interrupts.First ?? "an interrupt"}; model saved");
                 ctx.Refresh();
             });
         return result!;
     }
 
-    public static TrainingResult RunPlain(TrainingSession session, RunDirectory run, CancellationToken cancellation)
+    public static TrainingResult RunPlain(TrainingSession session, RunDirectory run, Interrupts interrupts)
     {
         var sinceLine = Stopwatch.StartNew();
-        bool announced = false;
         long printed = -1;
         var reporter = new Reporter(p =>
         {
             if (p.Steps == printed) return; // the closing report repeats the last update's
-            if (cancellation.IsCancellationRequested && !announced)
-            {
-                announced = true;
-                Console.WriteLine("Interrupted: stopping after this update and saving the model…");
-            }
             if (!p.EvaluatedThisIteration && sinceLine.Elapsed.TotalSeconds < PlainIntervalSeconds && p.Steps < p.TargetSteps) return;
             sinceLine.Restart();
             printed = p.Steps;
-            Console.WriteLine(Describe(p));
+            SafeConsole.Line(Describe(p));
         });
-        return session.Run(run, reporter, cancellation);
+        return session.Run(run, reporter, interrupts.Token);
     }
 
     /// <summary>"12,288/150,000 steps · 3,412 steps/s · ETA 0:40 · return 23.5 · eval 9.4 ± 0.5 @ 10,240".</summary>

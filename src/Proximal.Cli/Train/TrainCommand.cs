@@ -18,7 +18,10 @@ namespace Proximal.Cli.Train;
 /// </summary>
 internal static class TrainCommand
 {
-    public const int ExitUsage = 2, ExitInterrupted = 130, ExitFailed = 1;
+    public const int ExitUsage = CliParsing.ExitUsage, ExitInterrupted = 130, ExitFailed = 1;
+
+    /// <summary>How the user starts this program: <c>./proximal</c> from a checkout (the launcher says so), else <c>proximal</c>.</summary>
+    internal static string Launcher => Environment.GetEnvironmentVariable("PROXIMAL_LAUNCHER") is { Length: > 0 } l ? l : "proximal";
 
     public static Command Create()
     {
@@ -26,18 +29,18 @@ internal static class TrainCommand
         algo.AcceptOnlyFromAmong([.. AlgorithmRegistry.Names]);
         var env = new Option<string?>("--env") { Description = "Registered environment id (see `proximal envs`), e.g. CartPole-v1." };
         var config = new Option<string?>("--config") { Description = "YAML hyperparameter file, applied over the built-in config of the env." };
-        var seed = new Option<long?>("--seed") { Description = "Random seed (overrides the config files)." };
-        var steps = new Option<long?>("--steps") { Description = "Environment steps to train (total_steps; with --resume: further steps)." };
+        var seed = CliParsing.WholeOption("--seed", "Random seed (overrides the config files).");
+        var steps = CliParsing.StepsOption("--steps", "Environment steps to train (total_steps; with --resume: further steps). 100000, 1e5 and 1_000_000 all work.");
         var set = new Option<string[]>("--set")
         {
             Description = "Override one hyperparameter, key=value (snake_case, dotted for nested: policy.hidden_sizes=64,64). Repeatable; applied last.",
             AllowMultipleArgumentsPerToken = true,
         };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder (default runs/<env>__<algo>__<seed>__<time>); a non-empty one gets a -2, -3 … suffix." };
-        var evalEvery = new Option<long?>("--eval-every") { Description = "Evaluate every N env steps (default: a tenth of the run; 0: only at the end)." };
-        var evalEpisodes = new Option<int>("--eval-episodes") { Description = "Episodes per evaluation.", DefaultValueFactory = _ => 10 };
-        var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Save checkpoints/model_<step>.zip every N env steps (default: a quarter of the run; 0: none)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue training a saved model (its stored options are used) into a new run folder." };
+        var evalEvery = CliParsing.StepsOption("--eval-every", "Evaluate every N env steps (default: a tenth of the run; 0: only at the end).");
+        var evalEpisodes = CliParsing.IntOption("--eval-episodes", "", "Episodes per evaluation.", 10);
+        var checkpointEvery = CliParsing.StepsOption("--checkpoint-every", "Save checkpoints/model_<step>.zip every N env steps (default: a quarter of the run; 0: none).");
+        var resume = new Option<string?>("--resume") { Description = "Continue training a saved model (a model file or a run folder: its model.zip; its stored options are used) into a new run folder." };
         var noProgress = new Option<bool>("--no-progress") { Description = "Plain periodic progress lines even on a terminal." };
 
         var cmd = new Command("train", "Train an agent; writes config.yaml, progress.csv, tb/, checkpoints/, model.zip and curve.svg into a run folder.");
@@ -69,7 +72,16 @@ internal static class TrainCommand
         if (r.Resume is not null && (r.Config is not null || r.Seed is not null))
             return Usage("--resume continues with the options stored in the model; --config and --seed cannot be combined with it (--set can change " +
                          string.Join(", ", TrainingSession.ResumableKeys) + ").");
+        if (r.Steps is <= 0) return Usage($"--steps must be at least 1 (got {r.Steps}).");
+        if (r.Seed is < 0) return Usage($"--seed must be >= 0 (got {r.Seed}).");
         if (r.Resume is null && string.IsNullOrWhiteSpace(r.Env)) return Usage("--env is required (e.g. --env CartPole-v1; `proximal envs` lists them).");
+        string? resumeFrom = r.Resume;
+        if (resumeFrom is not null && Directory.Exists(resumeFrom))
+        {
+            // A run folder: continue from its final model.
+            resumeFrom = Path.Combine(resumeFrom, RunDirectory.ModelFileName);
+            if (!File.Exists(resumeFrom)) return Usage($"--resume {r.Resume}: the folder has no {RunDirectory.ModelFileName} to continue from.");
+        }
 
         TrainingSession session;
         try
@@ -89,7 +101,7 @@ internal static class TrainCommand
                 var options = TrainingConfig.Resolve(builtIn, r.Config, r.Seed, r.Steps, r.Sets, algoName);
                 settings = new TrainingSessionSettings { Algorithm = algoName, EnvId = r.Env, Options = options };
             }
-            else settings = new TrainingSessionSettings { Algorithm = r.Algo, EnvId = r.Env, ResumeFrom = r.Resume, Steps = r.Steps, ResumeOverrides = r.Sets };
+            else settings = new TrainingSessionSettings { Algorithm = r.Algo, EnvId = r.Env, ResumeFrom = resumeFrom, Steps = r.Steps, ResumeOverrides = r.Sets };
 
             settings = settings with
             {
@@ -105,63 +117,123 @@ internal static class TrainCommand
         catch (ModelFileException e) { return Usage(e.Message); }
         catch (ArgumentException e) { return Usage(e.Message); }
         catch (NotSupportedException e) { return Usage(e.Message); }
+        catch (Proximal.MuJoCo.Binding.MuJoCoLibraryException e) { return Usage(e.Message); }
 
         using (session) return Train(session, r);
     }
 
     private static int Train(TrainingSession session, Request r)
     {
-        var run = r.RunDir is { } dir ? RunDirectory.CreateAt(dir) : session.CreateRunDirectory();
+        RunDirectory run;
+        try { run = r.RunDir is { } dir ? RunDirectory.CreateAt(dir) : session.CreateRunDirectory(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string where = r.RunDir is null ? "the run folder under runs/" : $"--run-dir {r.RunDir}";
+            return Usage($"cannot create {where}: {WhyNotCreated(r.RunDir ?? "runs", e)}.");
+        }
         Console.WriteLine($"Training {session.Algorithm} on {session.EnvId} (seed {session.Seed}) for {session.StepsToTrain:N0} steps" +
                           (session.ResumedFrom is null ? "" : $", resuming {session.ResumedFrom} at step {session.ResumedAtStep:N0}") + ".");
         if (session.ScheduleNote is { } note) Console.WriteLine(note);
         Console.WriteLine($"Run folder: {Rel(run.Path)}");
 
-        using var cts = new CancellationTokenSource();
-        int interrupts = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        using var interrupts = new Interrupts();
+        long target = session.ResumedAtStep + session.StepsToTrain;
+        interrupts.QuitWithoutSaving = () =>
         {
-            // First Ctrl-C: finish the update in progress, save, exit. A second one kills the process as usual.
-            if (Interlocked.Increment(ref interrupts) > 1) return;
-            e.Cancel = true;
-            cts.Cancel();
+            // Third Ctrl-C: the user wants out now. Say exactly what is on disk and what is not.
+            var latest = LatestCheckpoint(run);
+            SafeConsole.Error(latest is { } c
+                ? $"Quit without saving: the steps after {c.Step:N0} are not saved. Latest checkpoint: {Rel(c.Path)}. " +
+                  $"Resume with: {Launcher} train --resume {Quote(Rel(c.Path))} --steps {target - c.Step}"
+                : $"Quit without saving: no model of this run was saved (no checkpoint yet); {Rel(run.Path)} holds only the logs.");
+            Environment.Exit(ExitInterrupted);
         };
-        Console.CancelKeyPress += onCancel;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; cts.Cancel(); });
 
         TrainingResult result;
         try
         {
             bool live = !r.NoProgress && !Console.IsOutputRedirected && Spectre.Console.AnsiConsole.Profile.Capabilities.Interactive;
-            result = live ? ProgressDisplay.RunLive(session, run, cts) : ProgressDisplay.RunPlain(session, run, cts.Token);
+            result = live ? ProgressDisplay.RunLive(session, run, interrupts) : ProgressDisplay.RunPlain(session, run, interrupts);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Console.Error.WriteLine($"error: training failed: {e.Message}");
-            if (File.Exists(run.ModelPath)) Console.Error.WriteLine($"The model as of the last completed update is saved at {Rel(run.ModelPath)}; logs are in {Rel(run.Path)}.");
+            SafeConsole.Error($"error: training failed: {e.Message.ReplaceLineEndings(" ")}");
+            if (File.Exists(run.ModelPath))
+            {
+                SafeConsole.Error($"The model as of the last completed update is saved at {Rel(run.ModelPath)}; logs are in {Rel(run.Path)}.");
+                try
+                {
+                    using var saved = Proximal.Algorithms.Registry.AlgorithmRegistry.Load(run.ModelPath);
+                    if (target - saved.NumTimesteps > 0)
+                        SafeConsole.Error($"Resume with: {ResumeCommand(run.ModelPath, target - saved.NumTimesteps)}");
+                }
+                catch (Exception) { /* the failure above is the message that matters */ }
+            }
+            else SafeConsole.Error($"No model was saved; logs are in {Rel(run.Path)}.");
             return ExitFailed;
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
 
-        Console.WriteLine();
+        SafeConsole.Line("");
+        long left = target - result.Steps;
         if (result.Cancelled)
-            Console.WriteLine($"Interrupted at step {result.Steps:N0}: the model and logs up to the last completed update are saved.");
+        {
+            SafeConsole.Line($"Interrupted ({interrupts.First ?? "cancelled"}) at step {result.Steps:N0} of {target:N0}: the model and logs up to the last completed update are saved.");
+            if (left > 0)
+            {
+                string resumeCommand = ResumeCommand(result.ModelPath, left);
+                SafeConsole.Line($"Resume with: {resumeCommand}");
+                RecordResumeCommand(result.RunDirectory, resumeCommand);
+            }
+        }
         else
-            Console.WriteLine($"Done: {result.Steps:N0} steps ({result.StepsThisSession:N0} in this session) in {Format(result.Elapsed)} ({result.StepsPerSecond:N0} steps/s).");
+            SafeConsole.Line($"Done: {result.Steps:N0} steps ({result.StepsThisSession:N0} in this session) in {Format(result.Elapsed)} ({result.StepsPerSecond:N0} steps/s).");
         if (result.FinalEvaluation is { } ev)
-            Console.WriteLine($"{(result.Cancelled ? "Last" : "Final")} evaluation at step {result.FinalEvaluationStep:N0} ({ev.Returns.Length} episodes, deterministic): " +
+            SafeConsole.Line($"{(result.Cancelled ? "Last" : "Final")} evaluation at step {result.FinalEvaluationStep:N0} ({ev.Returns.Length} episodes, deterministic): " +
                               $"mean return {ev.MeanReturn:F2} ± {ev.StdReturn:F2} (mean length {ev.MeanLength:F1})");
-        Console.WriteLine($"  model        {Rel(result.ModelPath)}");
-        Console.WriteLine($"  config       {Rel(result.ConfigPath)}");
-        Console.WriteLine($"  progress     {Rel(result.ProgressCsvPath)}");
-        Console.WriteLine($"  tensorboard  {Rel(result.TensorBoardDirectory)}   (tensorboard --logdir {Rel(result.TensorBoardDirectory)})");
-        if (result.Checkpoints.Count > 0) Console.WriteLine($"  checkpoints  {Rel(run.CheckpointsDirectory)} ({result.Checkpoints.Count})");
-        Console.WriteLine(result.CurvePath is { } c ? $"  curve        {Rel(c)}" : $"  curve        (none: {result.CurveNote})");
-        Console.WriteLine($"Evaluate again with: proximal eval {Quote(Rel(result.ModelPath))}");
+        SafeConsole.Line($"  model        {Rel(result.ModelPath)}");
+        SafeConsole.Line($"  config       {Rel(result.ConfigPath)}");
+        SafeConsole.Line($"  progress     {Rel(result.ProgressCsvPath)}");
+        SafeConsole.Line($"  tensorboard  {Rel(result.TensorBoardDirectory)}   (tensorboard --logdir {Rel(result.TensorBoardDirectory)})");
+        if (result.Checkpoints.Count > 0) SafeConsole.Line($"  checkpoints  {Rel(run.CheckpointsDirectory)} ({result.Checkpoints.Count})");
+        SafeConsole.Line(result.CurvePath is { } c ? $"  curve        {Rel(c)}" : $"  curve        (none: {result.CurveNote})");
+        SafeConsole.Line($"Evaluate again with: {Launcher} eval {Quote(Rel(result.ModelPath))}");
         return result.Cancelled ? ExitInterrupted : 0;
+    }
+
+    internal static string ResumeCommand(string modelPath, long stepsLeft) =>
+        $"{Launcher} train --resume {Quote(Rel(modelPath))} --steps {stepsLeft.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>Adds <c>resume_command</c> to the run's summary.json (the terminal may be gone, e.g. after SIGHUP).</summary>
+    private static void RecordResumeCommand(string runPath, string command)
+    {
+        string path = Path.Combine(runPath, TrainingSession.SummaryFileName);
+        try
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            json["resume_command"] = command;
+            File.WriteAllText(path, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException) { }
+    }
+
+    private static (string Path, long Step)? LatestCheckpoint(RunDirectory run)
+    {
+        try
+        {
+            return Directory.EnumerateFiles(run.CheckpointsDirectory, "model_*.zip")
+                .Select(p => (Path: p, Ok: long.TryParse(Path.GetFileNameWithoutExtension(p)["model_".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out long s), Step: s))
+                .Where(x => x.Ok).OrderByDescending(x => x.Step).Select(x => ((string, long)?)(x.Path, x.Step)).FirstOrDefault();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>Why a folder could not be created, in user terms: the part of the path that is a file, or permission.</summary>
+    internal static string WhyNotCreated(string path, Exception e)
+    {
+        if (e is UnauthorizedAccessException) return "permission denied";
+        for (string? p = Path.GetFullPath(path); !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+            if (File.Exists(p)) return $"'{p}' is a file, not a folder";
+        return e.Message;
     }
 
     internal static string Rel(string path)
@@ -174,5 +246,5 @@ internal static class TrainCommand
         ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
         : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
 
-    private static string Quote(string arg) => arg.Length > 0 && arg.All(ch => char.IsAsciiLetterOrDigit(ch) || "-_./=:,+@".Contains(ch)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
+    internal static string Quote(string arg) => arg.Length > 0 && arg.All(ch => char.IsAsciiLetterOrDigit(ch) || "-_./=:,+@".Contains(ch)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
 }

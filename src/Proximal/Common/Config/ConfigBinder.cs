@@ -12,7 +12,10 @@ namespace Proximal.Common.Config;
 /// <item>A nested options object is a YAML mapping (<c>policy: {hidden_sizes: [64, 64]}</c>) or a dotted key
 ///       (<c>--set policy.hidden_sizes=[64,64]</c>).</item>
 /// <item>Types: int, long, float, double, bool, string, enums (snake_case member names), arrays of those (not bool),
-///       their nullable forms (<c>null</c> or <c>~</c>), nested options classes.</item>
+///       their nullable forms (<c>null</c> or <c>~</c>), nested options classes, and <c>Dictionary&lt;string, double&gt;</c>
+///       (named numbers such as env keyword options: a YAML mapping <c>env_kwargs: {use_contact_forces: true}</c> or
+///       <c>--set env_kwargs.use_contact_forces=true</c>; true/false count as 1/0; a mapping updates the entries it
+///       names, <c>null</c> empties it).</item>
 /// <item>Overrides are applied after the file, in order; later ones win.</item>
 /// <item>Every set value is checked against the property's <see cref="ConfigCheckAttribute"/>s.</item>
 /// </list>
@@ -117,6 +120,16 @@ public static class ConfigBinder
         {
             var prop = FindProperty(model, parts[i], prefix, where, null);
             string key = prefix + prop.Key;
+            if (i < parts.Length - 1 && prop.Kind == OptionKind.Map)
+            {
+                // env_kwargs.use_contact_forces=true: the rest of the dotted key names one entry.
+                string entry = string.Join('.', parts[(i + 1)..]);
+                if (entry.Trim().Length == 0)
+                    throw new ConfigException($"{where}: key '{key}' needs an entry name after the dot (e.g. {key}.name=1).", key, where);
+                var dict = GetOrCreateMap(current, prop, key, where, null);
+                dict[entry.Trim()] = ConvertMapValue(new YamlScalarNode(raw.Trim()), where, $"{key}.{entry.Trim()}", where, null);
+                return;
+            }
             if (i < parts.Length - 1)
             {
                 if (prop.Kind != OptionKind.Nested)
@@ -131,6 +144,11 @@ public static class ConfigBinder
             {
                 // Same as in a file: a mapping updates the nested options, keeping the keys it does not mention.
                 ApplyMapping(GetOrCreateNested(current, prop, key, where, null), prop.NestedModel, map, where, key + ".", fromOverride: true);
+                return;
+            }
+            if (prop.Kind == OptionKind.Map && node is YamlMappingNode entries)
+            {
+                MergeMap(current, prop, entries, where, key, fromOverride: true);
                 return;
             }
             Assign(current, prop, node, where, key, isOverride: true);
@@ -183,6 +201,12 @@ public static class ConfigBinder
         {
             throw new ConfigException($"{source}: invalid YAML: {e.Message}", source: source, inner: e);
         }
+        catch (Exception e) when (e is not ConfigException)
+        {
+            // YamlDotNet 16 fails on some malformed input (e.g. "n_steps: [32" followed by another key) with an
+            // InvalidOperationException that carries no position: find it by scanning the tokens ourselves.
+            throw MalformedYaml(text, source, e);
+        }
         if (stream.Documents.Count == 0) return null;
         if (stream.Documents.Count > 1)
             throw new ConfigException($"{At(source, stream.Documents[1].RootNode)}: the file holds {stream.Documents.Count} YAML documents; expected one.",
@@ -192,6 +216,54 @@ public static class ConfigBinder
         if (rootNode is not YamlMappingNode map)
             throw new ConfigException($"{At(source, rootNode)}: the top level must be a mapping of key: value.", source: source, line: Line(rootNode));
         return map;
+    }
+
+    /// <summary>
+    /// A positioned message for YAML the parser rejected without saying where: an unclosed '[' / '{' (named with the
+    /// key it belongs to and the line it opens on), else the last place the scanner read successfully.
+    /// </summary>
+    private static ConfigException MalformedYaml(string text, string source, Exception inner)
+    {
+        var open = new Stack<(YamlDotNet.Core.Tokens.Token Token, string? Key)>();
+        YamlDotNet.Core.Tokens.Token? last = null;
+        string? lastKey = null;
+        bool keyNext = false;
+        try
+        {
+            var scanner = new Scanner(new StringReader(text));
+            while (scanner.MoveNext())
+            {
+                var token = scanner.Current!;
+                last = token;
+                switch (token)
+                {
+                    case YamlDotNet.Core.Tokens.Key: keyNext = true; break;
+                    case YamlDotNet.Core.Tokens.Scalar sc when keyNext: lastKey = sc.Value; keyNext = false; break;
+                    case YamlDotNet.Core.Tokens.FlowSequenceStart or YamlDotNet.Core.Tokens.FlowMappingStart: open.Push((token, lastKey)); keyNext = false; break;
+                    case YamlDotNet.Core.Tokens.FlowSequenceEnd or YamlDotNet.Core.Tokens.FlowMappingEnd: if (open.Count > 0) open.Pop(); keyNext = false; break;
+                    default: keyNext = false; break;
+                }
+            }
+        }
+        catch (Exception) { /* the position reached so far is what we report */ }
+
+        if (open.Count > 0)
+        {
+            var (token, key) = open.Peek();
+            bool list = token is YamlDotNet.Core.Tokens.FlowSequenceStart;
+            int line = (int)token.Start.Line;
+            string owner = key is null ? "" : $" of key '{key}'";
+            return new ConfigException(
+                $"{source}:{line}:{token.Start.Column}: invalid YAML: the {(list ? "list '['" : "mapping '{'")}{owner} opened here is never closed " +
+                $"(expected '{(list ? "]" : "}")}').", key, source, line, inner);
+        }
+        if (last is not null)
+        {
+            int line = (int)last.End.Line;
+            return new ConfigException($"{source}:{line}:{last.End.Column}: invalid YAML after this point{(lastKey is null ? "" : $" (last key read: '{lastKey}')")}.",
+                lastKey, source, line, inner);
+        }
+        return new ConfigException($"{source}: invalid YAML.", source: source, inner: inner);
     }
 
     // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (Line: …): "; the location is already in front.
@@ -215,6 +287,11 @@ public static class ConfigBinder
             {
                 object nested = GetOrCreateNested(target, prop, key, source, fromOverride ? null : valueNode);
                 ApplyMapping(nested, prop.NestedModel, nestedMap, source, key + ".", fromOverride);
+                continue;
+            }
+            if (prop.Kind == OptionKind.Map && valueNode is YamlMappingNode entries)
+            {
+                MergeMap(target, prop, entries, source, key, fromOverride);
                 continue;
             }
             Assign(target, prop, valueNode, source, key, fromOverride);
@@ -253,6 +330,8 @@ public static class ConfigBinder
             try { stream.Load(new StringReader(trimmed)); }
             catch (YamlException e)
             { throw new ConfigException($"{where}: value for '{key}' is not valid YAML: {StripMark(e.Message)}", key, where, inner: e); }
+            catch (Exception e) when (e is not ConfigException)
+            { throw new ConfigException($"{where}: value for '{key}' is not valid YAML (check that every '[' and '{{' is closed).", key, where, inner: e); }
             return stream.Documents[0].RootNode;
         }
         // A plain value is taken literally (so a string may contain '#' or ':'), except the null spellings.
@@ -273,6 +352,12 @@ public static class ConfigBinder
             throw new ConfigException($"{where}: key '{key}' is read-only.", key, source, line);
 
         object? value;
+        if (prop.Kind == OptionKind.Map && IsNull(node) && !prop.AllowsNull)
+        {
+            // A named-number mapping that may not be null: null empties it.
+            GetOrCreateMap(target, prop, key, source, isOverride ? null : node).Clear();
+            return;
+        }
         if (IsNull(node))
         {
             if (!prop.AllowsNull)
@@ -285,10 +370,49 @@ public static class ConfigBinder
             {
                 OptionKind.Scalar => ConvertScalar(node, prop.ValueType, prop, where, key, source, line, elementIndex: null),
                 OptionKind.List => ConvertList(node, prop, where, key, source, line),
+                OptionKind.Map => throw new ConfigException(
+                    $"{where}: key '{key}' expects {Describe(prop)} (e.g. {key}: {{name: 1}}), got {Kind(node)}.", key, source, line),
                 _ => ConvertNested(node, where, key, source, line),
             };
         }
         prop.Property.SetValue(target, value);
+    }
+
+    private static Dictionary<string, double> GetOrCreateMap(object parent, OptionProperty prop, string key, string source, YamlNode? node)
+    {
+        if (prop.Property.GetValue(parent) is Dictionary<string, double> existing) return existing;
+        if (!prop.CanWrite)
+            throw new ConfigException($"{Where(source, node)}: key '{key}' cannot be set (read-only and empty).", key, source, Line(node));
+        var created = new Dictionary<string, double>(StringComparer.Ordinal);
+        prop.Property.SetValue(parent, created);
+        return created;
+    }
+
+    // A mapping given for a named-number option updates the entries it names (later layers add to earlier ones).
+    private static void MergeMap(object target, OptionProperty prop, YamlMappingNode entries, string source, string key, bool fromOverride)
+    {
+        var dict = GetOrCreateMap(target, prop, key, source, fromOverride ? null : entries);
+        foreach (var (nameNode, valueNode) in entries.Children)
+        {
+            string where = fromOverride ? source : At(source, nameNode);
+            if (nameNode is not YamlScalarNode { Value: { Length: > 0 } name })
+                throw new ConfigException($"{where}: entries of '{key}' need plain names (e.g. {key}: {{name: 1}}).", key, source,
+                    fromOverride ? null : Line(nameNode));
+            dict[name] = ConvertMapValue(valueNode, fromOverride ? source : At(source, valueNode), $"{key}.{name}", source,
+                fromOverride ? null : Line(valueNode));
+        }
+    }
+
+    private static double ConvertMapValue(YamlNode node, string where, string entryKey, string source, int? line)
+    {
+        if (node is not YamlScalarNode scalar || IsNull(node))
+            throw new ConfigException($"{where}: key '{entryKey}' expects a number or true/false, got {(IsNull(node) ? "null" : Kind(node))}.",
+                entryKey, source, line);
+        string t = (scalar.Value ?? "").Trim();
+        if (t.Equals("true", StringComparison.OrdinalIgnoreCase)) return 1;
+        if (t.Equals("false", StringComparison.OrdinalIgnoreCase)) return 0;
+        if (TryParseFloat(t, out double d)) return d;
+        throw new ConfigException($"{where}: key '{entryKey}' has value '{t}' but expects a number or true/false.", entryKey, source, line);
     }
 
     // Reached only for a non-mapping value: mappings are merged into the nested options by ApplyMapping.
@@ -403,7 +527,7 @@ public static class ConfigBinder
                 continue;
             }
             if (p.Kind == OptionKind.Nested) { Validate(v, p.NestedModel, key + ".", depth + 1); continue; }
-            if (p.Checks.Length == 0) continue;
+            if (p.Checks.Length == 0 || p.Kind == OptionKind.Map) continue;
             if (p.Kind == OptionKind.Scalar) CheckValue(p, key, v, null);
             else
             {
@@ -456,6 +580,7 @@ public static class ConfigBinder
         OptionKind.List when p.ValueType.IsEnum => $"a list of values among: {string.Join(", ", Enum.GetNames(p.ValueType).Select(ToSnakeCase))}",
         OptionKind.List => "a list of numbers",
         OptionKind.Nested => "a mapping of options",
+        OptionKind.Map => "a mapping of names to numbers (true/false count as 1/0)",
         _ => TypeName(p.ValueType),
     };
 

@@ -53,6 +53,13 @@ public static class ConfigWriter
                     sb.Append('\n');
                     WriteMapping(sb, v, nested, indent + 2, depth + 1);
                     break;
+                case OptionKind.Map:
+                    var entries = (Dictionary<string, double>)v;
+                    if (entries.Count == 0) { sb.Append(" {}\n"); break; }
+                    sb.Append('\n');
+                    foreach (var (name, number) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+                        sb.Append(' ', indent + 2).Append(MapKey(name)).Append(": ").Append(FormatScalar(number)).Append('\n');
+                    break;
                 case OptionKind.List:
                     var array = (Array)v;
                     sb.Append(" [");
@@ -93,6 +100,12 @@ public static class ConfigWriter
         if (text.Contains('.')) return text;
         return e < 0 ? text + ".0" : text[..e] + ".0" + text[e..];
     }
+
+    // Entry names are written bare when YAML reads them back as the same plain string, quoted otherwise.
+    private static string MapKey(string name) =>
+        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !char.IsAsciiDigit(name[0]) && name[0] != '-'
+        && name is not ("true" or "false" or "null" or "yes" or "no" or "on" or "off" or "y" or "n" or "~")
+            ? name : Quote(name);
 
     private static string Quote(string s)
     {

@@ -4,8 +4,8 @@ using System.Text;
 
 namespace Proximal.Common.Config;
 
-/// <summary>How an option's value is represented.</summary>
-internal enum OptionKind { Scalar, List, Nested }
+/// <summary>How an option's value is represented. Map: a <c>Dictionary&lt;string, double&gt;</c> of named numbers (e.g. env keyword options).</summary>
+internal enum OptionKind { Scalar, List, Nested, Map }
 
 /// <summary>One bindable property of an options type.</summary>
 internal sealed class OptionProperty
@@ -13,7 +13,7 @@ internal sealed class OptionProperty
     public required string Key { get; init; }
     public required PropertyInfo Property { get; init; }
     public required OptionKind Kind { get; init; }
-    /// <summary>Scalar: the non-nullable value type (int, float, enum, string…); List: the element type; Nested: the options type.</summary>
+    /// <summary>Scalar: the non-nullable value type (int, float, enum, string…); List: the element type; Nested: the options type; Map: double.</summary>
     public required Type ValueType { get; init; }
     /// <summary>Whether <c>null</c> may be assigned (Nullable&lt;T&gt; or a reference annotated as nullable).</summary>
     public required bool AllowsNull { get; init; }
@@ -75,15 +75,16 @@ internal sealed class OptionsModel
             OptionKind kind;
             Type valueType;
             if (IsScalarType(underlying ?? t)) { kind = OptionKind.Scalar; valueType = underlying ?? t; }
+            else if (t == typeof(Dictionary<string, double>)) { kind = OptionKind.Map; valueType = typeof(double); }
             else if (t.IsArray && t.GetArrayRank() == 1 && IsScalarType(t.GetElementType()!) && t.GetElementType() != typeof(bool))
             { kind = OptionKind.List; valueType = t.GetElementType()!; }
             else if (IsNestedOptionsType(t)) { kind = OptionKind.Nested; valueType = t; }
             else if (!settable) continue; // a computed, read-only property of some other type
             else throw new ConfigException(
                 $"Options type {type.Name}: property {prop.Name} has type {t.Name}, which configuration cannot bind " +
-                "(supported: int, long, float, double, bool, string, enums, their nullable forms, arrays of these, nested options classes).");
+                "(supported: int, long, float, double, bool, string, enums, their nullable forms, arrays of these, Dictionary<string, double>, nested options classes).");
 
-            if (!settable && kind != OptionKind.Nested) continue; // read-only scalars are computed values
+            if (!settable && kind is not (OptionKind.Nested or OptionKind.Map)) continue; // read-only scalars are computed values
             var checks = prop.GetCustomAttributes<ConfigCheckAttribute>(inherit: true).ToArray();
             if (checks.Length > 0 && !IsNumeric(valueType))
                 throw new ConfigException($"Options type {type.Name}: property {prop.Name} has a range check but is not numeric.");

@@ -45,6 +45,7 @@ public static class ModelArchive
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
+        RemoveStaleTemporaryFiles(dir);
         string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -87,6 +88,44 @@ public static class ModelArchive
             TryDelete(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Deletes the temporary files (<c>.&lt;name&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>) that saves of processes no longer alive left in
+    /// <paramref name="dir"/> (a <c>kill -9</c> during a save). Files of live processes, including this one, are kept.
+    /// Best effort: a file that cannot be inspected or deleted stays. Returns how many were deleted.
+    /// </summary>
+    public static int RemoveStaleTemporaryFiles(string dir)
+    {
+        int removed = 0;
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(dir, ".*.tmp"))
+            {
+                var m = TempFileName.Match(Path.GetFileName(path));
+                if (!m.Success || !int.TryParse(m.Groups[1].ValueSpan, out int pid)) continue;
+                if (pid == Environment.ProcessId || IsProcessAlive(pid)) continue;
+                try { File.Delete(path); removed++; }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return removed;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex TempFileName =
+        new(@"^\..+\.([0-9]{1,10})\.[0-9a-f]{32}\.tmp$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static bool IsProcessAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>Reads and validates a model file. Throws <see cref="ModelFileException"/> for any problem with it.</summary>

@@ -73,13 +73,45 @@ public static class LearningCurvePlot
         return new LearningCurve(name, px.ToArray(), py.ToArray());
     }
 
-    /// <summary>Loads every run, renders and writes the SVG to <paramref name="outputPath"/>. Returns the curves drawn.</summary>
+    /// <summary>Comment every SVG this class writes carries near its top; files without it are never overwritten silently.</summary>
+    public const string Marker = "<!-- proximal plot: learning curves -->";
+
+    /// <summary>Whether <paramref name="path"/> is a file this class wrote (it carries <see cref="Marker"/> in its first bytes).</summary>
+    public static bool IsPlotFile(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var buffer = new byte[1024];
+            int n = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, n).Contains(Marker, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>
+    /// Loads every run, renders and writes the SVG to <paramref name="outputPath"/>. Returns the curves drawn.
+    /// Refuses (<see cref="IOException"/>, nothing written) when <paramref name="outputPath"/> is one of the inputs or a folder,
+    /// and, unless <paramref name="force"/>, when it is an existing file that is not a plot written here (<see cref="IsPlotFile"/>).
+    /// </summary>
     public static IReadOnlyList<LearningCurve> WriteSvg(IReadOnlyList<string> runs, string outputPath,
-        string yColumn = DefaultYColumn, string xColumn = DefaultXColumn, string? title = null)
+        string yColumn = DefaultYColumn, string xColumn = DefaultXColumn, string? title = null, bool force = false)
     {
         ArgumentNullException.ThrowIfNull(runs);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputPath);
         if (runs.Count == 0) throw new ArgumentException("Give at least one run folder or CSV file to plot.", nameof(runs));
+        string target = Path.GetFullPath(outputPath);
+        foreach (var run in runs)
+        {
+            string input = Path.TrimEndingDirectorySeparator(Path.GetFullPath(run));
+            string csvPath = Directory.Exists(input) ? Path.Combine(input, RunDirectory.ProgressFileName) : input;
+            if (string.Equals(target, input, StringComparison.Ordinal) || string.Equals(target, csvPath, StringComparison.Ordinal))
+                throw new IOException($"refusing to write the plot to '{outputPath}': it is one of the inputs ({run}).");
+        }
+        if (Directory.Exists(target))
+            throw new IOException($"'{outputPath}' is a folder; give the SVG file to write (e.g. {Path.Combine(outputPath, "curve.svg")}).");
+        if (File.Exists(target) && !force && !IsPlotFile(target))
+            throw new IOException($"refusing to overwrite '{outputPath}': it exists and is not a plot written by proximal (--force replaces it).");
         var curves = runs.Select(r => LoadRun(r, yColumn, xColumn)).ToList();
         string svg = RenderSvg(curves, new PlotOptions
         {
@@ -87,9 +119,20 @@ public static class LearningCurvePlot
             XLabel = xColumn == DefaultXColumn ? "environment steps" : xColumn,
             YLabel = yColumn,
         });
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(outputPath));
+        string? dir = Path.GetDirectoryName(target);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllText(outputPath, svg);
+        string temp = Path.Combine(dir ?? ".", $".{Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            File.WriteAllText(temp, svg);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the file the user asked for, not the temporary one.
+            throw new IOException($"cannot write '{outputPath}': {(e is UnauthorizedAccessException ? "permission denied" : e.Message.Replace(temp, target))}", e);
+        }
+        finally { if (File.Exists(temp)) File.Delete(temp); }
         return curves;
     }
 
@@ -180,7 +223,7 @@ public static class LearningCurvePlot
             legend.Add(entry);
         }
         root.Add(lines, legend);
-        return new XDocument(new XDeclaration("1.0", "utf-8", null), root).Declaration + "\n" + root.ToString(SaveOptions.None) + "\n";
+        return new XDocument(new XDeclaration("1.0", "utf-8", null), root).Declaration + "\n" + Marker + "\n" + root.ToString(SaveOptions.None) + "\n";
     }
 
     /// <summary>

@@ -34,6 +34,8 @@ public sealed class TrainingSession : IDisposable
     public const string SummaryFileName = "summary.json";
     /// <summary>The progress.csv column drawn in curve.svg.</summary>
     public const string CurveColumn = "rollout/episode_return_mean";
+    /// <summary>progress.csv / TensorBoard column: wall-clock seconds since the session's <see cref="Run"/> started.</summary>
+    public const string ElapsedColumn = "time/elapsed_seconds";
     /// <summary>Evaluation env copies at most (episodes are spread over them).</summary>
     public const int MaxEvalEnvs = 4;
 
@@ -227,7 +229,10 @@ public sealed class TrainingSession : IDisposable
             int evaluationsSeen = 0;
             var log = new LambdaCallback((agent, metrics) =>
             {
-                var snapshot = new Dictionary<string, double>(metrics, StringComparer.Ordinal);
+                var snapshot = new Dictionary<string, double>(metrics, StringComparer.Ordinal)
+                {
+                    [ElapsedColumn] = clock.Elapsed.TotalSeconds, // wall-clock seconds since this session started
+                };
                 csv.Write(agent.NumTimesteps, snapshot);
                 tb.Write(agent.NumTimesteps, snapshot);
                 tb.Flush();
@@ -261,12 +266,16 @@ public sealed class TrainingSession : IDisposable
                 else
                 {
                     finalEval = eval.Run(_agent);
-                    tb.Write(_agent.NumTimesteps, new Dictionary<string, double>
+                    var row = new Dictionary<string, double>
                     {
                         ["eval/mean_return"] = finalEval.MeanReturn,
                         ["eval/std_return"] = finalEval.StdReturn,
                         ["eval/mean_length"] = finalEval.MeanLength,
-                    });
+                    };
+                    tb.Write(_agent.NumTimesteps, row);
+                    // progress.csv gets the final evaluation too: one closing row at the same step.
+                    row[ElapsedColumn] = clock.Elapsed.TotalSeconds;
+                    csv.Write(_agent.NumTimesteps, row);
                 }
                 finalEvalStep = _agent.NumTimesteps;
             }
