@@ -21,12 +21,19 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     private readonly float[] _stepOutputs, _stepValues;
 
     protected OnPolicyAlgorithm(VecEnv env, OnPolicyOptions options, string? envId, bool ownsEnv)
+        : this(env, options, envId, ownsEnv, createAdam: true) { }
+
+    /// <param name="createAdam">
+    /// False for an algorithm that brings its own optimiser (A2C's RMSprop): then <see cref="Optimizer"/> is absent
+    /// and no "optimizer" state is saved here; the algorithm saves its own.
+    /// </param>
+    protected OnPolicyAlgorithm(VecEnv env, OnPolicyOptions options, string? envId, bool ownsEnv, bool createAdam)
         : base(env, options, envId, ownsEnv)
     {
         _options = options;
         Policy = new ActorCritic(env.SingleObservationSpace, env.SingleActionSpace, options.Policy, InitRng); // [2]
         Policy.Threads = options.TrainThreads;
-        Optimizer = new Adam(Policy.Parameters, options.LearningRate, epsilon: options.AdamEpsilon); // [3]
+        if (createAdam) _adam = new Adam(Policy.Parameters, options.LearningRate, epsilon: options.AdamEpsilon); // [3]
         int n = options.NEnvs, od = env.ObservationSize, ad = env.ActionSize;
         if (ad != Policy.ActionSize) throw new InvalidOperationException($"Action size mismatch: env {ad}, policy {Policy.ActionSize}.");
         Buffer = new RolloutBuffer(options.NSteps, n, od, ad);
@@ -42,7 +49,9 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     }
 
     public ActorCritic Policy { get; }
-    protected Adam Optimizer { get; }
+    /// <summary>Adam over the whole actor-critic (absent when the subclass asked for none).</summary>
+    protected Adam Optimizer => _adam ?? throw new InvalidOperationException($"{Algorithm} was built without the shared Adam optimiser.");
+    private readonly Adam? _adam;
     protected RolloutBuffer Buffer { get; }
     /// <summary>The latest rollout, for tests that check where values and bootstraps landed.</summary>
     internal RolloutBuffer LatestRollout => Buffer;
@@ -125,12 +134,12 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     protected override void SaveState(ModelStateWriter writer)
     {
         writer.AddParameters("policy", Policy.Parameters);
-        writer.AddAdam("optimizer", Optimizer);
+        if (_adam is not null) writer.AddAdam("optimizer", _adam);
     }
 
     protected override void RestoreState(ModelStateReader reader)
     {
         reader.RestoreParameters("policy", Policy.Parameters);
-        reader.RestoreAdam("optimizer", Optimizer);
+        if (_adam is not null) reader.RestoreAdam("optimizer", _adam);
     }
 }

@@ -28,6 +28,14 @@ public abstract class ActionHead
     public abstract void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput);
     public abstract void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput);
 
+    /// <summary>
+    /// The Fisher information of the distribution in output coordinates (the Hessian of KL(π ‖ π') at π' = π) times a
+    /// tangent, summed over the rows: resultOutput[b] += M_b·vOutput[b]; for the Gaussian also the log-std block,
+    /// resultLogStd += 2·B·vLogStd (its tangent is shared by every row). Discrete heads take empty log-std spans.
+    /// </summary>
+    public abstract void FisherVectorProduct(ReadOnlySpan<float> output, ReadOnlySpan<float> vOutput, ReadOnlySpan<float> vLogStd,
+        Span<float> resultOutput, Span<float> resultLogStd);
+
     /// <summary>Remembers the current state-independent parameters (the Gaussian log-std) as the "old" policy's.</summary>
     public virtual void SnapshotOld() { }
 
@@ -56,6 +64,8 @@ public sealed class CategoricalHead(int n, int start = 0) : ActionHead
     public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput) => _d.LogProbBackward(output, actions, gradLogProb, gradOutput);
     public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput) => _d.EntropyBackward(output, gradEntropy, gradOutput);
     public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput);
+    public override void FisherVectorProduct(ReadOnlySpan<float> output, ReadOnlySpan<float> vOutput, ReadOnlySpan<float> vLogStd, Span<float> resultOutput, Span<float> resultLogStd)
+        => _d.FisherVectorProduct(output, vOutput, resultOutput);
 }
 
 /// <summary>Independent categoricals over concatenated logits (MultiDiscrete).</summary>
@@ -72,6 +82,8 @@ public sealed class MultiCategoricalHead(MultiDiscrete space) : ActionHead
     public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput) => _d.LogProbBackward(output, actions, gradLogProb, gradOutput);
     public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput) => _d.EntropyBackward(output, gradEntropy, gradOutput);
     public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput);
+    public override void FisherVectorProduct(ReadOnlySpan<float> output, ReadOnlySpan<float> vOutput, ReadOnlySpan<float> vLogStd, Span<float> resultOutput, Span<float> resultLogStd)
+        => _d.FisherVectorProduct(output, vOutput, resultOutput);
 }
 
 /// <summary>
@@ -111,4 +123,6 @@ public sealed class GaussianHead : ActionHead
         => _d.EntropyBackward(LogStd, gradEntropy, LogStdGradient);
     public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput)
         => _d.KlBackward(oldOutput, _oldLogStd, newOutput, LogStd, gradKl, gradOutput, LogStdGradient);
+    public override void FisherVectorProduct(ReadOnlySpan<float> output, ReadOnlySpan<float> vOutput, ReadOnlySpan<float> vLogStd, Span<float> resultOutput, Span<float> resultLogStd)
+        => _d.FisherVectorProduct(LogStd, vOutput, vLogStd, resultOutput, resultLogStd);
 }

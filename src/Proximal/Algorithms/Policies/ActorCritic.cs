@@ -150,6 +150,31 @@ public sealed class ActorCritic
         _trunk!.Backward(_trunkActivation.Backward(fg), computeInputGradient: false);
     }
 
+    /// <summary>True for separate actor and critic networks (the default); false for a shared trunk.</summary>
+    public bool SeparateNetworks => _actor is not null;
+
+    /// <summary>
+    /// Actor-only backward of the last actor forward (<see cref="ActorOutputs(ReadOnlySpan{float}, int)"/> or
+    /// <see cref="Forward(ReadOnlySpan{float}, int, out ReadOnlySpan{float})"/>): adds d loss/d actor weights into the
+    /// gradients and touches no critic weight. Separate networks only (TRPO, ACKTR).
+    /// </summary>
+    public void BackwardActor(ReadOnlySpan<float> gradOutputs) => RequireSeparate(nameof(BackwardActor))._actor!.Backward(gradOutputs, computeInputGradient: false);
+
+    /// <summary>Critic-only backward of the last critic forward (<see cref="Values(ReadOnlySpan{float}, int)"/> or Forward). Separate networks only.</summary>
+    public void BackwardCritic(ReadOnlySpan<float> gradValues) => RequireSeparate(nameof(BackwardCritic))._critic!.Backward(gradValues, computeInputGradient: false);
+
+    /// <summary>
+    /// Forward-mode derivative of the actor outputs [batch × OutputSize] at the last actor forward, for a tangent of
+    /// ALL parameters (only the actor's slices are read; the log-std does not enter the outputs). Separate networks only.
+    /// </summary>
+    public ReadOnlySpan<float> ActorJvp(ReadOnlySpan<float> parameterTangent) => RequireSeparate(nameof(ActorJvp))._actor!.Jvp(parameterTangent);
+
+    private ActorCritic RequireSeparate(string what) => _actor is not null ? this
+        : throw new InvalidOperationException($"{what} needs separate actor and critic networks (policy.shared_trunk: false).");
+
     /// <summary>The Gaussian log-std (empty for discrete action spaces).</summary>
     public ReadOnlySpan<float> LogStd => _logStd is { } s ? Parameters.ValuesOf(s) : default;
+
+    /// <summary>Where the Gaussian log-std sits in the flat parameters (null for discrete action spaces).</summary>
+    public ParameterSlice? LogStdSlice => _logStd;
 }

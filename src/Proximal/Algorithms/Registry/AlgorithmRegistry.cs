@@ -36,6 +36,14 @@ public static class AlgorithmRegistry
             "Proximal Policy Optimization: clipped, adaptive-KL, fixed-KL or unclipped surrogate (Schulman et al., 2017)",
             typeof(PpoOptions), () => new PpoOptions(),
             (id, o) => Ppo.Create(id, Cast<PpoOptions>(o, Ppo.AlgorithmName)), Ppo.Load));
+        Register(new AlgorithmSpec(A2c.AlgorithmName, "on-policy",
+            "Advantage Actor-Critic: synchronous A3C, one RMSprop step per N x T rollout (Mnih et al., 2016)",
+            typeof(A2cOptions), () => new A2cOptions(),
+            (id, o) => A2c.Create(id, Cast<A2cOptions>(o, A2c.AlgorithmName)), A2c.Load));
+        Register(new AlgorithmSpec(Trpo.AlgorithmName, "on-policy",
+            "Trust Region Policy Optimization: conjugate-gradient natural step, KL line search (Schulman et al., 2015)",
+            typeof(TrpoOptions), () => new TrpoOptions(),
+            (id, o) => Trpo.Create(id, Cast<TrpoOptions>(o, Trpo.AlgorithmName)), Trpo.Load));
     }
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>

@@ -6,7 +6,7 @@ namespace Proximal.Common.Persistence;
 
 /// <summary>
 /// What an algorithm writes into its model file, by name: metadata fields, parameter sets
-/// (<c>&lt;set&gt;/parameters</c>), optimiser states (<c>&lt;name&gt;/adam_m</c>, <c>adam_v</c>, <c>adam_step</c>),
+/// (<c>&lt;set&gt;/parameters</c>), optimiser states (<c>&lt;name&gt;/adam_m</c>, <c>adam_v</c>, <c>adam_step</c>; <c>&lt;name&gt;/rmsprop_v</c>, <c>rmsprop_step</c>),
 /// generators (<c>rng/&lt;name&gt;</c>) and any other named array. One writer for every algorithm, so the
 /// naming never drifts between them; <see cref="ModelStateReader"/> reads the same names back.
 /// </summary>
@@ -27,6 +27,12 @@ public sealed class ModelStateWriter
         _arrays.Add(new ModelArray($"{name}/adam_m", adam.FirstMoment.AsMemory()));
         _arrays.Add(new ModelArray($"{name}/adam_v", adam.SecondMoment.AsMemory()));
         _arrays.Add(new ModelArray($"{name}/adam_step", new long[] { adam.StepCount }.AsMemory()));
+    }
+
+    public void AddRmsprop(string name, Rmsprop rmsprop)
+    {
+        _arrays.Add(new ModelArray($"{name}/rmsprop_v", rmsprop.SquareAverage.AsMemory()));
+        _arrays.Add(new ModelArray($"{name}/rmsprop_step", new long[] { rmsprop.StepCount }.AsMemory()));
     }
 
     public void AddRng(string name, Rng rng) => _arrays.Add(new ModelArray($"rng/{name}", rng.GetState().AsMemory()));
@@ -66,6 +72,16 @@ public sealed class ModelStateReader(LoadedModel model)
         long step = Model.GetInt64($"{name}/adam_step", 1).Span[0];
         if (step < 0) throw Error($"array '{name}/adam_step' is {step}; it must be >= 0.");
         adam.LoadState(m, v, step);
+    }
+
+    public void RestoreRmsprop(string name, Rmsprop rmsprop)
+    {
+        var v = Model.GetFloat32($"{name}/rmsprop_v", rmsprop.Parameters.Count).Span;
+        if (IndexOfNonFinite(v) >= 0 || v.IndexOfAnyExceptInRange(0f, float.MaxValue) >= 0)
+            throw Error($"array '{name}/rmsprop_v' holds a negative or non-finite square average; optimiser state is corrupt.");
+        long step = Model.GetInt64($"{name}/rmsprop_step", 1).Span[0];
+        if (step < 0) throw Error($"array '{name}/rmsprop_step' is {step}; it must be >= 0.");
+        rmsprop.LoadState(v, step);
     }
 
     public void RestoreRng(string name, Rng rng)

@@ -1,0 +1,183 @@
+using Proximal.Common.Persistence;
+using Proximal.Envs.Vector;
+using Proximal.Nn;
+
+namespace Proximal.Algorithms.OnPolicy;
+
+/// <summary>
+/// Advantage Actor-Critic, the synchronous variant of A3C (Mnih et al., 2016): N actors run the policy for
+/// T steps (T = 5 by default), GAE(γ, λ) gives the advantages (λ = 1: the n-step returns of the paper), then ONE
+/// gradient step on the whole N×T batch of L = −mean(log π(a|s)·A) − c2·mean(H[π(·|s)]) + c1·mean((V(s) − R)²),
+/// with the global gradient norm clipped and RMSprop (or Adam). The rollout, GAE, acting, the learn loop and the
+/// model file are shared (<see cref="OnPolicyAlgorithm"/>, <see cref="BaseAlgorithm"/>); this file is A2C's update.
+/// <para>Usage: <c>using var a2c = A2c.Create("CartPole-v1", options); a2c.Learn(100_000); a2c.Save("m.zip");</c></para>
+/// </summary>
+public sealed class A2c : OnPolicyAlgorithm
+{
+    public const string AlgorithmName = "a2c";
+
+    private readonly Rmsprop? _rmsprop; // null: the shared Adam (use_rms_prop: false)
+
+    // Whole-batch workspaces, allocated once.
+    private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues;
+
+    private A2c(VecEnv env, A2cOptions options, string? envId, bool ownsEnv)
+        : this(Validated(options), env, envId, ownsEnv) { }
+
+    private A2c(A2cOptions options, VecEnv env, string? envId, bool ownsEnv)
+        : base(env, options, envId, ownsEnv, createAdam: !options.UseRmsProp)
+    {
+        Options = options;
+        if (options.UseRmsProp)
+            _rmsprop = new Rmsprop(Policy.Parameters, options.LearningRate, options.RmsPropAlpha, options.RmsPropEps, options.RmsPropStyle);
+        int b = Buffer.Count;
+        _advantages = new float[b];
+        _logProb = new float[b];
+        _entropy = new float[b];
+        _gradLogProb = new float[b];
+        _gradEntropy = new float[b];
+        _gradOutputs = new float[b * Policy.OutputSize];
+        _gradValues = new float[b];
+    }
+
+    private static A2cOptions Validated(A2cOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Clone();
+    }
+
+    /// <summary>A2C on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
+    public A2c(VecEnv env, A2cOptions? options = null) : this(env, options ?? new A2cOptions(), envId: null, ownsEnv: false) { }
+
+    /// <summary>A2C on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
+    public static A2c Create(string envId, A2cOptions? options = null)
+    {
+        options ??= new A2cOptions();
+        options.Validate();
+        var env = BuildEnv(envId, options);
+        try { return new A2c(env, options, envId, ownsEnv: true); }
+        catch { env.Dispose(); throw; }
+    }
+
+    /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <see cref="Ppo.Load"/> for the rules).</summary>
+    public static A2c Load(string path, VecEnv? env = null)
+    {
+        var header = ReadHeader<A2cOptions>(path, AlgorithmName);
+        var (e, owns) = EnvForLoad(path, header, env);
+        try
+        {
+            var a2c = new A2c(e, (A2cOptions)header.Options, header.EnvId, owns);
+            a2c.Restore(header);
+            return a2c;
+        }
+        catch
+        {
+            if (owns) e.Dispose();
+            throw;
+        }
+    }
+
+    public override string Algorithm => AlgorithmName;
+    public A2cOptions Options { get; }
+    /// <summary>The latest rollout (for tests that recompute the loss independently).</summary>
+    internal RolloutBuffer Rollout => Buffer;
+
+    protected override void SaveState(ModelStateWriter writer)
+    {
+        base.SaveState(writer); // the policy (and Adam when used)
+        if (_rmsprop is not null) writer.AddRmsprop("optimizer", _rmsprop);
+    }
+
+    protected override void RestoreState(ModelStateReader reader)
+    {
+        base.RestoreState(reader);
+        if (_rmsprop is not null) reader.RestoreRmsprop("optimizer", _rmsprop);
+    }
+
+    // ---------------------------------------------------------------- update
+
+    /// <summary>One A2C update: the loss's gradient on the whole rollout, clipped, one optimiser step.</summary>
+    protected override void Train(double scheduleFraction)
+    {
+        double lr = ScheduledLearningRate(scheduleFraction);
+        var parts = LossAndGradient();
+        var parameters = Policy.Parameters;
+        double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
+        if (!double.IsFinite(norm))
+            throw new InvalidOperationException($"A2C update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or enable max_grad_norm / normalisation.");
+        if (_rmsprop is not null) _rmsprop.Step(lr);
+        else Optimizer.Step(lr);
+
+        IterationMetrics["train/policy_loss"] = parts.Policy;
+        IterationMetrics["train/value_loss"] = parts.Value;
+        IterationMetrics["train/entropy"] = parts.Entropy;
+        IterationMetrics["train/grad_norm"] = norm;
+        IterationMetrics["train/explained_variance"] = Surrogate.ExplainedVariance(Buffer.Values, Buffer.Returns);
+        IterationMetrics["train/learning_rate"] = lr;
+        if (Policy.LogStd.Length > 0)
+        {
+            double s = 0;
+            foreach (float x in Policy.LogStd) s += x;
+            IterationMetrics["train/std"] = Math.Exp(s / Policy.LogStd.Length);
+        }
+    }
+
+    /// <summary>The three terms of A2C's loss on the current rollout (the total is Policy − c2·Entropy + c1·Value).</summary>
+    internal readonly record struct LossParts(double Policy, double Value, double Entropy, double Total);
+
+    /// <summary>
+    /// Evaluates the loss on the whole rollout at the current parameters and writes its gradient into the
+    /// policy's gradient buffer (zeroed first). Unclipped; no optimiser step.
+    /// </summary>
+    internal LossParts LossAndGradient()
+    {
+        int b = Buffer.Count;
+        var head = Policy.Head;
+        var parameters = Policy.Parameters;
+
+        // Advantages: GAE(γ, λ) from the rollout, optionally normalised over the whole batch (SB3's option; off by default).
+        Buffer.Advantages.CopyTo(_advantages, 0);
+        if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
+
+        parameters.ZeroGradients();
+        var outputs = Policy.Forward(Buffer.Observations, b, out var values);
+
+        // Policy gradient: loss −mean(log π · A), d/d log π_i = −A_i / B.
+        head.LogProb(outputs, Buffer.Actions, _logProb);
+        double policyLoss = 0;
+        for (int i = 0; i < b; i++)
+        {
+            policyLoss -= (double)_logProb[i] * _advantages[i];
+            _gradLogProb[i] = -_advantages[i] / b;
+        }
+        policyLoss /= b;
+        Array.Clear(_gradOutputs);
+        head.LogProbBackward(outputs, Buffer.Actions, _gradLogProb, _gradOutputs);
+
+        // Entropy bonus: loss −= c2·mean(H).
+        head.Entropy(outputs, _entropy);
+        double entropy = 0;
+        foreach (float h in _entropy) entropy += h;
+        entropy /= b;
+        if (Options.EntCoef > 0)
+        {
+            Array.Fill(_gradEntropy, (float)(-Options.EntCoef / b));
+            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
+        }
+
+        // Value loss: c1·mean((V − R)²) towards the λ-returns, d/dV_i = 2·c1·(V_i − R_i) / B.
+        double valueLoss = 0, scale = 2 * Options.VfCoef / b;
+        var returns = Buffer.Returns;
+        for (int i = 0; i < b; i++)
+        {
+            double err = (double)values[i] - returns[i];
+            valueLoss += err * err;
+            _gradValues[i] = (float)(scale * err);
+        }
+        valueLoss /= b;
+
+        Policy.Backward(_gradOutputs, _gradValues);
+        return new LossParts(policyLoss, valueLoss, entropy, policyLoss - Options.EntCoef * entropy + Options.VfCoef * valueLoss);
+    }
+}

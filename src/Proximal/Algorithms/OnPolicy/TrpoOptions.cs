@@ -1,0 +1,48 @@
+using Proximal.Common.Config;
+
+namespace Proximal.Algorithms.OnPolicy;
+
+/// <summary>
+/// TRPO's own hyperparameters over the on-policy ones. The trust region (δ = max_kl 0.01), conjugate gradient
+/// (10 iterations, damping 0.1) and backtracking line search (factor 0.5, up to 10 tries) follow Schulman et al.
+/// (2015) and OpenAI Baselines' trpo_mpi MuJoCo settings, as do the rollout (1024 steps, γ 0.99, λ 0.98) and the
+/// value function (5 epochs of Adam 1e-3 over minibatches of 64 per rollout). Advantages are normalised per
+/// rollout (normalize_advantage, as trpo_mpi). There is no entropy term (trpo_mpi's entcoeff is 0).
+/// </summary>
+public sealed class TrpoOptions : OnPolicyOptions
+{
+    public TrpoOptions()
+    {
+        NSteps = 1024;
+        GaeLambda = 0.98;
+        LearningRate = 1e-3; // the value function's Adam
+        MaxGradNorm = null;  // trpo_mpi does not clip the value function's gradient
+    }
+
+    /// <summary>δ, the bound on the mean KL(π_old ‖ π) over the rollout's states.</summary>
+    [Range(0, 10, MinExclusive = true)] public double MaxKl { get; set; } = 0.01;
+    /// <summary>Conjugate-gradient iterations for s ≈ (F + λI)⁻¹ g.</summary>
+    [Range(1, 1000)] public int CgIters { get; set; } = 10;
+    /// <summary>λ, added to the Fisher's diagonal (F + λI) in the products CG uses.</summary>
+    [NonNegative] public double CgDamping { get; set; } = 0.1;
+    /// <summary>Step shrink factor of the backtracking line search.</summary>
+    [Range(0, 1, MinExclusive = true, MaxExclusive = true)] public double LineSearchShrink { get; set; } = 0.5;
+    /// <summary>Tries of the line search (the full step, then shrunk ones); none accepted leaves the policy unchanged.</summary>
+    [Range(1, 100)] public int LineSearchMaxIter { get; set; } = 10;
+    /// <summary>Epochs of Adam minibatches over the rollout for the value function, after the policy step.</summary>
+    [Range(0, 1000)] public int VfEpochs { get; set; } = 5;
+    /// <summary>Samples per value-function minibatch; N·T must be a multiple of it.</summary>
+    [Range(1, 1 << 24)] public int VfMinibatchSize { get; set; } = 64;
+
+    public override void Validate()
+    {
+        base.Validate();
+        if (Policy.SharedTrunk)
+            throw new ConfigException("TRPO needs separate actor and critic networks: set policy.shared_trunk: false (the natural-gradient step must not move the value function).");
+        long batch = (long)NEnvs * NSteps;
+        if (batch % VfMinibatchSize != 0 || VfMinibatchSize > batch)
+            throw new ConfigException($"vf_minibatch_size {VfMinibatchSize} does not divide the rollout batch n_envs × n_steps = {NEnvs} × {NSteps} = {batch}.");
+    }
+
+    public new TrpoOptions Clone() => (TrpoOptions)base.Clone();
+}

@@ -1,0 +1,293 @@
+using Proximal.Algorithms;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.Policies;
+using Proximal.Algorithms.Registry;
+using Proximal.Common.Callbacks;
+using Proximal.Common.Config;
+using Proximal.Numerics;
+using Proximal.Spaces;
+
+namespace Proximal.Tests.Algorithms;
+
+public class TrpoTests
+{
+    private static TrpoOptions Small(long seed = 3) => new()
+    {
+        NEnvs = 2, NSteps = 64, VfMinibatchSize = 32, VfEpochs = 2, Seed = seed, TotalSteps = 4096,
+    };
+
+    internal static TrpoOptions Config(string envId)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "configs", "trpo", envId + ".yaml");
+        var o = ConfigBinder.Load<TrpoOptions>(path);
+        o.Validate();
+        return o;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FisherVectorProductEqualsTheFloat64HessianOfTheMeanKl(bool gaussian)
+    {
+        Space actions = gaussian ? new Box(-1, 1, 2) : new Discrete(3);
+        var policy = new ActorCritic(new Box(-10, 10, 3), actions, new PolicyOptions { HiddenSizes = [4] }, new Rng(11));
+        var rng = new Rng(5);
+        var p = policy.Parameters.Values;
+        for (int i = 0; i < p.Length; i++) p[i] = (float)(rng.NextGaussian() * 0.5);
+        const int b = 5;
+        var obs = new float[b * 3];
+        for (int i = 0; i < obs.Length; i++) obs[i] = (float)rng.NextGaussian();
+        var v = new float[p.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)rng.NextGaussian(); // critic entries too: F has no critic block
+
+        var fisher = new PolicyFisher(policy);
+        fisher.Prepare(obs, b);
+        var fv = new float[p.Length];
+        fisher.Multiply(v, fv, damping: 0);
+        var fvDamped = new float[p.Length];
+        fisher.Multiply(v, fvDamped, damping: 0.1);
+
+        // Reference: H = ∇²_θ mean_b KL(π_θ0(s_b) ‖ π_θ(s_b)) at θ = θ0, by second-order central differences in float64.
+        var reference = new TrustRegionPolicyReference(policy);
+        var theta0 = p.Select(x => (double)x).ToArray();
+        var dObs = obs.Select(x => (double)x).ToArray();
+        var out0 = reference.ActorOutputs(theta0, dObs, b);
+        var ls0 = reference.LogStd(theta0);
+        double MeanKl(double[] theta)
+        {
+            var o = reference.ActorOutputs(theta, dObs, b);
+            var ls = reference.LogStd(theta);
+            double s = 0;
+            for (int r = 0; r < b; r++) s += reference.Kl(out0, ls0, o, ls, r);
+            return s / b;
+        }
+        var actorIdx = policy.Parameters.Slices.Where(s => !s.Name.StartsWith("critic", StringComparison.Ordinal))
+            .SelectMany(s => Enumerable.Range(s.Offset, s.Length)).ToArray();
+        const double h = 1e-4;
+        var hv = new double[p.Length];
+        foreach (int i in actorIdx)
+            foreach (int j in actorIdx)
+            {
+                double K(double di, double dj) { var t = (double[])theta0.Clone(); t[i] += di; t[j] += dj; return MeanKl(t); }
+                double hij = (K(h, h) - K(h, -h) - K(-h, h) + K(-h, -h)) / (4 * h * h);
+                hv[i] += hij * v[j];
+            }
+        double scale = hv.Max(Math.Abs);
+        Assert.True(scale > 1e-2, "the check must see a non-trivial Fisher");
+        for (int i = 0; i < p.Length; i++)
+        {
+            Assert.True(Math.Abs(hv[i] - fv[i]) <= 1e-4 * scale + 1e-3 * Math.Abs(hv[i]),
+                $"(F·v)[{i}] = {fv[i]}, Hessian of the KL gives {hv[i]} ({(gaussian ? "Gaussian" : "Categorical")})");
+            Assert.Equal(fv[i] + 0.1f * v[i], fvDamped[i], 1e-5 * (1 + Math.Abs(fvDamped[i])));
+        }
+        foreach (var s in policy.Parameters.Slices.Where(s => s.Name.StartsWith("critic", StringComparison.Ordinal)))
+            for (int i = s.Offset; i < s.Offset + s.Length; i++) Assert.Equal(0f, fv[i]);
+    }
+
+    [Fact]
+    public void ConjugateGradientSolvesAKnownSpdSystem()
+    {
+        const int n = 6;
+        var rng = new Rng(2);
+        var m = new double[n, n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) m[i, j] = rng.NextGaussian();
+        var a = new double[n, n]; // A = MᵀM + 0.5 I, symmetric positive definite
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++)
+        {
+            double s = i == j ? 0.5 : 0;
+            for (int k = 0; k < n; k++) s += m[k, i] * m[k, j];
+            a[i, j] = s;
+        }
+        var bVec = Enumerable.Range(0, n).Select(_ => (float)rng.NextGaussian()).ToArray();
+        int products = 0;
+        void Multiply(ReadOnlySpan<float> x, Span<float> y)
+        {
+            products++;
+            for (int i = 0; i < n; i++) { double s = 0; for (int j = 0; j < n; j++) s += a[i, j] * x[j]; y[i] = (float)s; }
+        }
+        var solution = new float[n];
+        int iters = Trpo.ConjugateGradient(Multiply, bVec, solution, 50, 1e-12, new float[n], new float[n], new float[n]);
+        Assert.InRange(iters, 1, 50);
+        Assert.Equal(iters, products);
+        // Residual of the float64 system: CG converges (in at most n steps in exact arithmetic).
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0; for (int j = 0; j < n; j++) s += a[i, j] * solution[j];
+            Assert.True(Math.Abs(s - bVec[i]) < 1e-4, $"row {i}: A·x = {s}, b = {bVec[i]}");
+        }
+        // Fewer iterations: a worse but still improving solution; a zero right-hand side stops at once.
+        var x2 = new float[n];
+        Trpo.ConjugateGradient(Multiply, bVec, x2, 2, 0, new float[n], new float[n], new float[n]);
+        double Res(float[] x) { double r = 0; for (int i = 0; i < n; i++) { double s = -bVec[i]; for (int j = 0; j < n; j++) s += a[i, j] * x[j]; r += s * s; } return r; }
+        Assert.True(Res(x2) < Res(new float[n]) && Res(x2) > Res(solution));
+        products = 0;
+        Assert.Equal(0, Trpo.ConjugateGradient(Multiply, new float[n], x2, 10, 1e-10, new float[n], new float[n], new float[n]));
+        Assert.Equal(0, products);
+        Assert.All(x2, x => Assert.Equal(0f, x));
+    }
+
+    [Fact]
+    public void LineSearchRejectsKlViolatingAndSurrogateLoweringSteps()
+    {
+        var tried = new List<double>();
+        (double, double) Eval(double f)
+        {
+            tried.Add(f);
+            return f switch
+            {
+                1.0 => (2.0, 0.05),    // big improvement, KL 5× over δ: rejected
+                0.5 => (0.9, 0.005),   // within δ but the surrogate fell below 1.0: rejected
+                0.25 => (1.1, 0.002),  // accepted
+                _ => (1.05, 0.001),
+            };
+        }
+        int k = Trpo.LineSearch(Eval, surrogateBefore: 1.0, maxKl: 0.01, shrink: 0.5, maxIterations: 10, out var at);
+        Assert.Equal(2, k);
+        Assert.Equal([1.0, 0.5, 0.25], tried);
+        Assert.Equal((1.1, 0.002), at);
+
+        tried.Clear();
+        Assert.Equal(-1, Trpo.LineSearch(_ => (double.NaN, 0.0), 1.0, 0.01, 0.5, 4, out _));
+        Assert.Equal(-1, Trpo.LineSearch(f => { tried.Add(f); return (1.0, 0.0); }, 1.0, 0.01, 0.5, 3, out _)); // no improvement: never accepted
+        Assert.Equal([1.0, 0.5, 0.25], tried);
+    }
+
+    [Theory]
+    [InlineData("CartPole-v1")]
+    [InlineData("Pendulum-v1")]
+    public void TheStepStaysInTheTrustRegionAndLeavesTheCriticAlone(string env)
+    {
+        // Damping 1e-3 (not 0: an undamped CG on this rank-deficient Fisher takes huge steps along nearly flat
+        // directions, where the KL is far from quadratic even at δ = 1e-5).
+        var o = Small(); o.VfEpochs = 0; o.CgDamping = 1e-3; o.MaxKl = 1e-5;
+        using var trpo = Trpo.Create(env, o);
+        var before = (float[])trpo.Policy.Parameters.Values.Clone();
+        trpo.Learn(128); // one rollout and one step
+        var after = trpo.Policy.Parameters.Values;
+        Assert.Equal(1, trpo.Iterations);
+        Assert.True(trpo.Metrics["train/line_search_steps"] == 0, string.Join(", ", trpo.Metrics.Where(kv => kv.Key.StartsWith("train/")).Select(kv => $"{kv.Key}={kv.Value}"))); // a tiny trust region: the quadratic model holds, the full step passes
+        double kl = trpo.Metrics["train/kl"];
+        // β = √(2δ / sᵀ(F + λI)s) puts the quadratic model of the KL at δ − ½β²λ|s|², just under δ: the measured KL
+        // must be close to δ, which pins the Fisher's scale (a Fisher off by 2× would give about δ/2 or 2δ).
+        Assert.InRange(kl, 0.85 * o.MaxKl, o.MaxKl);
+        Assert.True(trpo.Metrics["train/surrogate_improvement"] > 0);
+
+        // The KL recomputed independently in float64 on the rollout's states.
+        var reference = new TrustRegionPolicyReference(trpo.Policy);
+        var obs = trpo.RolloutForTests.Observations.Select(x => (double)x).ToArray();
+        int b = trpo.RolloutForTests.Count;
+        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
+        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
+        double refKl = 0;
+        for (int r = 0; r < b; r++) refKl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
+        Assert.Equal(refKl / b, kl, 0.02 * kl);
+
+        int changed = 0;
+        foreach (var s in trpo.Policy.Parameters.Slices)
+            for (int i = s.Offset; i < s.Offset + s.Length; i++)
+            {
+                if (s.Name.StartsWith("critic", StringComparison.Ordinal)) Assert.Equal(before[i], after[i]);
+                else if (before[i] != after[i]) changed++;
+            }
+        Assert.True(changed > 100);
+    }
+
+    [Fact]
+    public void ValueFitMovesOnlyTheCritic()
+    {
+        float[] Run(int vfEpochs)
+        {
+            var o = Small(); o.VfEpochs = vfEpochs;
+            using var trpo = Trpo.Create("Pendulum-v1", o);
+            trpo.Learn(128); // one rollout: the policy step, then the value fit
+            return (float[])trpo.Policy.Parameters.Values.Clone();
+        }
+        var without = Run(0);
+        var with = Run(3);
+        using var probe = Trpo.Create("Pendulum-v1", Small());
+        int critic = 0;
+        foreach (var s in probe.Policy.Parameters.Slices)
+            for (int i = s.Offset; i < s.Offset + s.Length; i++)
+            {
+                if (!s.Name.StartsWith("critic", StringComparison.Ordinal)) Assert.Equal(without[i], with[i]); // actor and log-std
+                else if (without[i] != with[i]) critic++;
+            }
+        Assert.True(critic > 100, $"{critic} critic weights moved");
+    }
+
+    [Theory]
+    [InlineData("CartPole-v1")]
+    [InlineData("Pendulum-v1")]
+    public void SameSeedGivesBitIdenticalParameters(string env)
+    {
+        float[] Run(long seed)
+        {
+            var o = Small(seed); o.NormalizeObservation = true; o.NormalizeReward = true;
+            using var trpo = Trpo.Create(env, o);
+            trpo.Learn(512);
+            return (float[])trpo.Policy.Parameters.Values.Clone();
+        }
+        var a = Run(3);
+        Assert.Equal(a, Run(3));
+        Assert.NotEqual(a, Run(4));
+    }
+
+    [Theory]
+    [InlineData("CartPole-v1", false)]
+    [InlineData("Pendulum-v1", true)]
+    public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun(string env, bool normalize)
+    {
+        var o = Small(); o.NormalizeObservation = normalize; o.NormalizeReward = normalize; o.AnnealLr = true;
+        string dir = Directory.CreateTempSubdirectory("proximal-trpo-").FullName;
+        try
+        {
+            using var straight = Trpo.Create(env, o);
+            straight.Learn(4 * 128);
+
+            string path = Path.Combine(dir, "half.zip");
+            using (var first = Trpo.Create(env, o))
+            {
+                first.Learn(4 * 128, [new LambdaCallback((a, _) => a.NumTimesteps < 256)]);
+                first.Save(path);
+            }
+            using var resumed = (Trpo)AlgorithmRegistry.Load(path);
+            Assert.Equal(256, resumed.NumTimesteps);
+            resumed.Learn(2 * 128, schedule: ScheduleMode.Continue);
+
+            Assert.Equal(straight.NumTimesteps, resumed.NumTimesteps);
+            Assert.Equal(straight.Policy.Parameters.Values, resumed.Policy.Parameters.Values);
+            Assert.Equal(straight.Metrics["train/value_loss"], resumed.Metrics["train/value_loss"]);
+            Assert.Equal(straight.Metrics["rollout/episode_return_mean"], resumed.Metrics["rollout/episode_return_mean"]);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void RegistryConfigsAndBadOptions()
+    {
+        var spec = AlgorithmRegistry.Get("trpo");
+        Assert.Equal(typeof(TrpoOptions), spec.OptionsType);
+        using (var a = spec.Create("CartPole-v1", Small())) Assert.IsType<Trpo>(a);
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "configs", "trpo"), "*.yaml");
+        Assert.True(files.Length >= 9);
+        foreach (var f in files) ConfigBinder.Load<TrpoOptions>(f).Validate();
+        var shared = Small(); shared.Policy.SharedTrunk = true;
+        var e = Assert.Throws<ConfigException>(() => Trpo.Create("CartPole-v1", shared));
+        Assert.Contains("shared_trunk", e.Message);
+        var mb = Small(); mb.VfMinibatchSize = 50;
+        Assert.Contains("vf_minibatch_size", Assert.Throws<ConfigException>(() => Trpo.Create("CartPole-v1", mb)).Message);
+        Assert.Contains("max_kl", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<TrpoOptions>("max_kl: 0")).Message);
+    }
+
+    [Fact]
+    public void CartPoleReachesEvaluationReturn475WithinItsBudget()
+    {
+        var o = Config("CartPole-v1");
+        Assert.True(o.TotalSteps <= 200_000);
+        using var trpo = Trpo.Create("CartPole-v1", o);
+        trpo.Learn(o.TotalSteps);
+        using var eval = Trpo.BuildEnv("CartPole-v1", o, forEvaluation: true, numEnvs: 4);
+        var r = Evaluation.Evaluate(trpo, eval, 20, deterministic: true, seed: 2024);
+        Assert.True(r.MeanReturn >= 475, $"mean evaluation return {r.MeanReturn} < 475");
+    }
+}
