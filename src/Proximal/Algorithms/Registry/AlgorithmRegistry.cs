@@ -1,3 +1,4 @@
+using Proximal.Algorithms.OffPolicy;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Common.Persistence;
 using Proximal.Envs;
@@ -36,6 +37,10 @@ public static class AlgorithmRegistry
             "Proximal Policy Optimization: clipped, adaptive-KL, fixed-KL or unclipped surrogate (Schulman et al., 2017)",
             typeof(PpoOptions), () => new PpoOptions(),
             (id, o) => Ppo.Create(id, Cast<PpoOptions>(o, Ppo.AlgorithmName)), Ppo.Load));
+        Register(new AlgorithmSpec(Sac.AlgorithmName, "off-policy",
+            "Soft Actor-Critic: squashed-Gaussian actor, twin Q, automatic temperature (Haarnoja et al., 2018)",
+            typeof(SacOptions), () => new SacOptions(),
+            (id, o) => Sac.Create(id, Cast<SacOptions>(o, Sac.AlgorithmName)), Sac.Load));
     }
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>
