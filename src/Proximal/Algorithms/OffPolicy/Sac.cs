@@ -24,7 +24,7 @@ public sealed class Sac : OffPolicyAlgorithm
     public const string AlgorithmName = "sac";
     private const int Twin = 2;
 
-    private readonly float[] _center, _halfRange;          // env action = center + halfRange · a, a ∈ (−1, 1)
+    private readonly ActionScale _scale;                    // env action = center + halfRange · a, a ∈ (−1, 1)
     private readonly Adam _actorOptimizer, _criticOptimizer, _temperatureOptimizer;
     private readonly float[] _stored;                       // the N taken actions in (−1, 1) coordinates
 
@@ -46,16 +46,10 @@ public sealed class Sac : OffPolicyAlgorithm
         Options = options;
         if (env.SingleObservationSpace is not Box)
             throw new NotSupportedException($"SAC needs a Box observation space; got {env.SingleObservationSpace}.");
-        if (env.SingleActionSpace is not Box { IsBounded: true } box)
+        if (env.SingleActionSpace is not Box box)
             throw new NotSupportedException($"SAC needs a bounded Box action space (it squashes actions with tanh); got {env.SingleActionSpace}.");
+        _scale = new ActionScale(box, "SAC");
         int od = env.ObservationSize, ad = env.ActionSize, n = options.NEnvs, b = options.BatchSize;
-        _center = new float[ad];
-        _halfRange = new float[ad];
-        for (int j = 0; j < ad; j++)
-        {
-            _center[j] = (float)((box.Low[j] + (double)box.High[j]) / 2);
-            _halfRange[j] = (float)((box.High[j] - (double)box.Low[j]) / 2);
-        }
 
         Actor = new SquashedGaussianActor(od, ad, options.HiddenSizes, InitRng);
         Critics = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, InitRng);
@@ -155,19 +149,14 @@ public sealed class Sac : OffPolicyAlgorithm
         ToBounds(raw, actions);
     }
 
-    /// <summary>(−1, 1) → the Box: center + halfRange · a.</summary>
-    private void ToBounds(ReadOnlySpan<float> squashed, Span<float> actions)
-    {
-        int ad = _center.Length;
-        for (int i = 0; i < squashed.Length; i++) actions[i] = _center[i % ad] + _halfRange[i % ad] * squashed[i];
-    }
+    private void ToBounds(ReadOnlySpan<float> squashed, Span<float> actions) => _scale.ToBounds(squashed, actions);
 
-    /// <summary>The Box → (−1, 1) (clamped against rounding), what the buffer stores and the critics see.</summary>
+    /// <summary>The Box → (−1, 1), what the buffer stores and the critics see.</summary>
     protected override ReadOnlySpan<float> StoredActions(ReadOnlySpan<float> actions)
     {
-        int ad = _center.Length;
-        for (int i = 0; i < actions.Length; i++) _stored[i] = Math.Clamp((actions[i] - _center[i % ad]) / _halfRange[i % ad], -1f, 1f);
-        return _stored.AsSpan(0, actions.Length);
+        var stored = _stored.AsSpan(0, actions.Length);
+        _scale.ToSquashed(actions, stored);
+        return stored;
     }
 
     // ---------------------------------------------------------------- update

@@ -41,6 +41,10 @@ public static class AlgorithmRegistry
             "Soft Actor-Critic: squashed-Gaussian actor, twin Q, automatic temperature (Haarnoja et al., 2018)",
             typeof(SacOptions), () => new SacOptions(),
             (id, o) => Sac.Create(id, Cast<SacOptions>(o, Sac.AlgorithmName)), Sac.Load));
+        Register(new AlgorithmSpec(Td3.AlgorithmName, "off-policy",
+            "Twin Delayed DDPG: clipped double-Q, target policy smoothing, delayed actor updates (Fujimoto et al., 2018)",
+            typeof(Td3Options), () => new Td3Options(),
+            (id, o) => Td3.Create(id, Cast<Td3Options>(o, Td3.AlgorithmName)), Td3.Load));
     }
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>
