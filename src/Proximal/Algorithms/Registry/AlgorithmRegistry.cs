@@ -45,6 +45,10 @@ public static class AlgorithmRegistry
             "Twin Delayed DDPG: clipped double-Q, target policy smoothing, delayed actor updates (Fujimoto et al., 2018)",
             typeof(Td3Options), () => new Td3Options(),
             (id, o) => Td3.Create(id, Cast<Td3Options>(o, Td3.AlgorithmName)), Td3.Load));
+        Register(new AlgorithmSpec(Tqc.AlgorithmName, "off-policy",
+            "Truncated Quantile Critics: SAC with N quantile critics and a truncated target mixture (Kuznetsov et al., 2020)",
+            typeof(TqcOptions), () => new TqcOptions(),
+            (id, o) => Tqc.Create(id, Cast<TqcOptions>(o, Tqc.AlgorithmName)), Tqc.Load));
     }
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>
