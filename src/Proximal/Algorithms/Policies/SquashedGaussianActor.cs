@@ -10,10 +10,12 @@ namespace Proximal.Algorithms.Policies;
 /// log-std clamped to [<see cref="LogStdMin"/>, <see cref="LogStdMax"/>], and the <see cref="SquashedGaussian"/>
 /// a = tanh(μ + σ·ε) in (−1, 1)^|A| (the algorithm scales it to the action bounds).
 /// <para>
-/// The clamp is hard (no gradient to the raw log-std outside it). [−5, 2]: above 2, σ > 7.4 is already far wider than
-/// tanh's (−1, 1) range needs; below −5 (σ &lt; 0.0067), float32 starts to lose the noise: with a pre-tanh mean of order 1
-/// (ulp 1.2e−7), σ·ε vanishes from μ + σε once σ drops near 1e−6, and log π, dominated by −log σ, then rewards shrinking σ
-/// without bound. The softlearning code's −20 allows exactly that regime; −5 keeps log π bounded by the data it is computed from.
+/// The clamp is hard (no gradient to the raw log-std outside it). Why [−5, 2] rather than the [−20, 2] of the SAC
+/// authors' code: above 2, σ > 7.4 is already far wider than tanh's (−1, 1) range can show. Below, in float32 the noise
+/// σε vanishes from u = μ + σε once σ nears the rounding step of μ (1.2e−7 at |μ| ≈ 1, so log σ ≈ −16): the sample is
+/// then deterministic while log π still counts −log σ as if it were not, so log π and its gradient stop describing the
+/// action taken. At −5 (σ ≥ 0.0067) σε stays far above float32 resolution for any plausible μ, and each dimension's
+/// −log σ term of log π is bounded by 5, which bounds the entropy term of the targets while the critics are still poor.
 /// </para>
 /// All outputs go to caller-owned arrays. <see cref="Backward"/> differentiates the LAST <see cref="Sample"/> /
 /// <see cref="Distribution"/> call of this instance. Orthogonal init: √2 hidden, 0.01 output (μ ≈ 0, σ ≈ 1 at the start).
