@@ -1,3 +1,4 @@
+using Proximal.Algorithms.OffPolicy;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Common.Persistence;
 using Proximal.Envs;
@@ -44,6 +45,18 @@ public static class AlgorithmRegistry
             "Trust Region Policy Optimization: conjugate-gradient natural step, KL line search (Schulman et al., 2015)",
             typeof(TrpoOptions), () => new TrpoOptions(),
             (id, o) => Trpo.Create(id, Cast<TrpoOptions>(o, Trpo.AlgorithmName)), Trpo.Load));
+        Register(new AlgorithmSpec(Sac.AlgorithmName, "off-policy",
+            "Soft Actor-Critic: squashed-Gaussian actor, twin Q, automatic temperature (Haarnoja et al., 2018)",
+            typeof(SacOptions), () => new SacOptions(),
+            (id, o) => Sac.Create(id, Cast<SacOptions>(o, Sac.AlgorithmName)), Sac.Load));
+        Register(new AlgorithmSpec(Td3.AlgorithmName, "off-policy",
+            "Twin Delayed DDPG: clipped double-Q, target policy smoothing, delayed actor updates (Fujimoto et al., 2018)",
+            typeof(Td3Options), () => new Td3Options(),
+            (id, o) => Td3.Create(id, Cast<Td3Options>(o, Td3.AlgorithmName)), Td3.Load));
+        Register(new AlgorithmSpec(Tqc.AlgorithmName, "off-policy",
+            "Truncated Quantile Critics: SAC with N quantile critics and a truncated target mixture (Kuznetsov et al., 2020)",
+            typeof(TqcOptions), () => new TqcOptions(),
+            (id, o) => Tqc.Create(id, Cast<TqcOptions>(o, Tqc.AlgorithmName)), Tqc.Load));
     }
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>

@@ -195,7 +195,7 @@ public sealed class TrainingSessionTests : IDisposable
         var structural = Assert.Throws<ConfigException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, ResumeOverrides = ["n_steps=32"] }));
         Assert.Contains("'n_steps' cannot change when resuming", structural.Message);
         var wrongAlgo = Assert.Throws<UnknownAlgorithmException>(() => TrainingSession.Create(new TrainingSessionSettings { ResumeFrom = first, Algorithm = "ppp" }));
-        Assert.Contains("unknown algorithm 'ppp'; available: a2c, ppo, trpo (did you mean ppo?)", wrongAlgo.Message);
+        Assert.Contains("unknown algorithm 'ppp'; available: " + string.Join(", ", AlgorithmRegistry.Names) + " (did you mean ppo?)", wrongAlgo.Message);
     }
 
     [Fact]

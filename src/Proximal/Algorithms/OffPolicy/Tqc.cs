@@ -1,0 +1,309 @@
+using Proximal.Algorithms.Policies;
+using Proximal.Common.Persistence;
+using Proximal.Envs.Vector;
+using Proximal.Nn;
+using Proximal.Numerics;
+using Proximal.Spaces;
+
+namespace Proximal.Algorithms.OffPolicy;
+
+/// <summary>
+/// Truncated Quantile Critics (Kuznetsov et al. 2020): SAC's squashed-Gaussian actor and automatic temperature, with N
+/// distributional critics of M quantiles each (τ_m = (2m + 1)/(2M)). The target pools the N·M atoms Z′_n,m(s′, a′) of
+/// the target critics, sorts them and keeps the smallest k = N·(M − d) (dropping the top d per critic), giving atoms
+/// y_i = r + γ(1 − terminated)(z_(i) − α log π(a′|s′)). Each critic is fitted by the quantile Huber loss (κ = 1) to that
+/// truncated mixture; the actor maximises the mean of all N·M quantiles minus α log π. The loop, the buffer and the
+/// model file are shared (<see cref="OffPolicyAlgorithm"/>); this file is TQC's update, top to bottom.
+/// </summary>
+public sealed class Tqc : OffPolicyAlgorithm
+{
+    public const string AlgorithmName = "tqc";
+
+    private readonly ActionScale _scale;
+    private readonly Adam _actorOptimizer, _criticOptimizer, _temperatureOptimizer;
+    private readonly float[] _stored;
+    private readonly float[] _actMean, _actLogStd, _actNoise, _actRaw, _actLogProb;
+    private float[] _pMean = [], _pLogStd = [], _pNoise = [], _pRaw = [], _pLogProb = [];
+    private readonly float[] _pool; // one row's N·M target atoms, sorted in place
+
+    internal readonly int N, M, Kept;
+    internal readonly float[] NextActions, NextLogProb, NextNoise, NextMean, NextLogStd;
+    internal readonly float[] NextZ, Targets;        // Z′ [N × B × M], truncated target atoms [B × Kept]
+    internal readonly float[] Z, GradZ;              // Z_n(s, a) [N × B × M]
+    internal readonly float[] PiActions, PiLogProb, PiNoise, PiMean, PiLogStd, PiZ, GradPiZ, GradPiActions, GradPiLogProb;
+
+    private Tqc(VecEnv env, TqcOptions options, string? envId, bool ownsEnv) : this(Validated(options), env, envId, ownsEnv) { }
+
+    private Tqc(TqcOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
+    {
+        Options = options;
+        if (env.SingleObservationSpace is not Box)
+            throw new NotSupportedException($"TQC needs a Box observation space; got {env.SingleObservationSpace}.");
+        if (env.SingleActionSpace is not Box box)
+            throw new NotSupportedException($"TQC needs a bounded Box action space (it squashes actions with tanh); got {env.SingleActionSpace}.");
+        _scale = new ActionScale(box, "TQC");
+        int od = env.ObservationSize, ad = env.ActionSize, n = options.NEnvs, b = options.BatchSize;
+        N = options.NCritics; M = options.NQuantiles; Kept = N * (M - options.TopQuantilesToDropPerNet);
+
+        Actor = new SquashedGaussianActor(od, ad, options.ActorHiddenSizes, InitRng);
+        Critics = new ContinuousCritics(od, ad, N, options.CriticHiddenSizes, InitRng, outputsPerCritic: M);
+        CriticTargets = new ContinuousCritics(od, ad, N, options.CriticHiddenSizes, new Rng(0), outputsPerCritic: M);
+        Critics.Parameters.Values.CopyTo(CriticTargets.Parameters.Values);
+        Temperature = new Parameters();
+        Temperature.Allocate(1, "log_ent_coef");
+        Temperature.Values[0] = (float)Math.Log(options.EntCoef);
+        Actor.Threads = options.TrainThreads;
+        Critics.Threads = CriticTargets.Threads = options.TrainThreads;
+        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8);
+        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8);
+        _temperatureOptimizer = new Adam(Temperature, options.LearningRate, epsilon: 1e-8);
+        TargetEntropy = options.TargetEntropy ?? -ad;
+
+        _stored = new float[n * ad];
+        _actMean = new float[n * ad]; _actLogStd = new float[n * ad]; _actNoise = new float[n * ad]; _actRaw = new float[n * ad]; _actLogProb = new float[n];
+        _pool = new float[N * M];
+        NextActions = new float[b * ad]; NextLogProb = new float[b]; NextNoise = new float[b * ad]; NextMean = new float[b * ad]; NextLogStd = new float[b * ad];
+        NextZ = new float[N * b * M]; Targets = new float[b * Kept];
+        Z = new float[N * b * M]; GradZ = new float[N * b * M];
+        PiActions = new float[b * ad]; PiLogProb = new float[b]; PiNoise = new float[b * ad]; PiMean = new float[b * ad]; PiLogStd = new float[b * ad];
+        PiZ = new float[N * b * M]; GradPiZ = new float[N * b * M]; GradPiActions = new float[b * ad]; GradPiLogProb = new float[b];
+    }
+
+    private static TqcOptions Validated(TqcOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Clone();
+    }
+
+    public Tqc(VecEnv env, TqcOptions? options = null) : this(env, options ?? new TqcOptions(), envId: null, ownsEnv: false) { }
+
+    public static Tqc Create(string envId, TqcOptions? options = null)
+    {
+        options ??= new TqcOptions();
+        options.Validate();
+        var env = BuildEnv(envId, options);
+        try { return new Tqc(env, options, envId, ownsEnv: true); }
+        catch { env.Dispose(); throw; }
+    }
+
+    public static Tqc Load(string path, VecEnv? env = null)
+    {
+        var header = ReadHeader<TqcOptions>(path, AlgorithmName);
+        var (e, owns) = EnvForLoad(path, header, env);
+        try
+        {
+            var tqc = new Tqc(e, (TqcOptions)header.Options, header.EnvId, owns);
+            tqc.Restore(header);
+            return tqc;
+        }
+        catch
+        {
+            if (owns) e.Dispose();
+            throw;
+        }
+    }
+
+    public override string Algorithm => AlgorithmName;
+    public TqcOptions Options { get; }
+    public SquashedGaussianActor Actor { get; }
+    public ContinuousCritics Critics { get; }
+    public ContinuousCritics CriticTargets { get; }
+    public Parameters Temperature { get; }
+    public double Alpha => Math.Exp(Temperature.Values[0]);
+    public double TargetEntropy { get; }
+
+    // ---------------------------------------------------------------- acting (as SAC)
+
+    protected override void ExploreActions(ReadOnlySpan<float> observations, int count, Span<float> actions)
+    {
+        Actor.Sample(observations, count, TrainRng, _actRaw, _actLogProb, _actNoise, _actMean, _actLogStd);
+        _scale.ToBounds(_actRaw, actions);
+    }
+
+    protected override void PredictPolicy(ReadOnlySpan<float> observations, int batch, Span<float> actions, bool deterministic)
+    {
+        int n = batch * Env.ActionSize;
+        if (_pRaw.Length < n)
+        {
+            _pMean = new float[n]; _pLogStd = new float[n]; _pNoise = new float[n]; _pRaw = new float[n]; _pLogProb = new float[batch];
+        }
+        var raw = _pRaw.AsSpan(0, n);
+        if (deterministic) Actor.Mode(observations, batch, raw, _pMean.AsSpan(0, n), _pLogStd.AsSpan(0, n));
+        else Actor.Sample(observations, batch, PredictRng, raw, _pLogProb.AsSpan(0, batch), _pNoise.AsSpan(0, n), _pMean.AsSpan(0, n), _pLogStd.AsSpan(0, n));
+        _scale.ToBounds(raw, actions);
+    }
+
+    protected override ReadOnlySpan<float> StoredActions(ReadOnlySpan<float> actions)
+    {
+        var stored = _stored.AsSpan(0, actions.Length);
+        _scale.ToSquashed(actions, stored);
+        return stored;
+    }
+
+    // ---------------------------------------------------------------- update
+
+    protected override void TrainStep(double scheduleFraction)
+    {
+        double lr = Options.AnnealLr ? Options.LearningRate * scheduleFraction : Options.LearningRate;
+        double alpha = Alpha;
+        TruncatedTargets(alpha);
+        double criticLoss = CriticLossAndGradient();
+        if (!double.IsFinite(criticLoss))
+            throw new InvalidOperationException($"TQC diverged: the critic loss is {criticLoss} at step {NumTimesteps}. Lower learning_rate, or normalise observations/rewards.");
+        _criticOptimizer.Step(lr);
+        double actorLoss = ActorLossAndGradient(alpha);
+        _actorOptimizer.Step(lr);
+        if (Options.AutoEntCoef)
+        {
+            IterationMetrics["train/ent_coef_loss"] = TemperatureLossAndGradient();
+            _temperatureOptimizer.Step(lr);
+        }
+        Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau);
+        IterationMetrics["train/critic_loss"] = criticLoss;
+        IterationMetrics["train/actor_loss"] = actorLoss;
+        IterationMetrics["train/ent_coef"] = alpha;
+        IterationMetrics["train/learning_rate"] = lr;
+    }
+
+    /// <summary>
+    /// Per row: pool Z′_n,m(s′, a′) over all N critics and M quantiles (a′ ~ π(·|s′) drawn now), sort ascending, keep the
+    /// smallest <see cref="Kept"/>, and store r + γ(1 − terminated)(z_(i) − α log π(a′|s′)) in <see cref="Targets"/> [B × Kept].
+    /// </summary>
+    internal void TruncatedTargets(double alpha)
+    {
+        var batch = Batch;
+        int b = batch.Rewards.Length;
+        Actor.Sample(batch.NextObservations, b, TrainRng, NextActions, NextLogProb, NextNoise, NextMean, NextLogStd);
+        CriticTargets.Forward(batch.NextObservations, NextActions, b, NextZ);
+        float gamma = (float)Options.Gamma, a = (float)alpha;
+        for (int i = 0; i < b; i++)
+        {
+            for (int n = 0; n < N; n++) NextZ.AsSpan((n * b + i) * M, M).CopyTo(_pool.AsSpan(n * M, M));
+            _pool.AsSpan().Sort();
+            var y = Targets.AsSpan(i * Kept, Kept);
+            float entropyTerm = a * NextLogProb[i];
+            for (int j = 0; j < Kept; j++)
+                y[j] = batch.Rewards[i] + (batch.Terminated[i] ? 0f : gamma * (_pool[j] - entropyTerm));
+        }
+    }
+
+    /// <summary>
+    /// The quantile Huber loss (κ = 1) of M quantile estimates θ_m at levels τ_m = (2m + 1)/(2M) against K target atoms:
+    /// (1/(K·M)) Σ_m Σ_j |τ_m − 1(u &lt; 0)| · H(u), u = y_j − θ_m, H(u) = u²/2 for |u| ≤ 1, else |u| − 1/2.
+    /// Returns the loss and ADDS scale · d loss/d θ into <paramref name="gradQuantiles"/> [M].
+    /// </summary>
+    internal static double QuantileHuberLoss(ReadOnlySpan<float> quantiles, ReadOnlySpan<float> targets, Span<float> gradQuantiles, float scale = 1f)
+    {
+        int m = quantiles.Length, k = targets.Length;
+        double loss = 0;
+        double inv = 1.0 / ((double)k * m);
+        for (int q = 0; q < m; q++)
+        {
+            float tau = (2 * q + 1) / (2f * m), theta = quantiles[q];
+            float lossSum = 0, gradSum = 0;
+            for (int j = 0; j < k; j++)
+            {
+                float u = targets[j] - theta;
+                float w = u < 0 ? 1f - tau : tau;
+                float au = MathF.Abs(u);
+                lossSum += w * (au <= 1f ? 0.5f * u * u : au - 0.5f);
+                gradSum -= w * Math.Clamp(u, -1f, 1f); // d H(u)/d θ = −clip(u, −1, 1)
+            }
+            loss += lossSum * inv;
+            gradQuantiles[q] += (float)(gradSum * inv) * scale;
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// J_Z = Σ_n mean_b QuantileHuber(Z_n(s_b, a_b), y_b) (each critic fitted to the same truncated mixture); fills the
+    /// critics' gradients (zeroed first). Returns J_Z.
+    /// </summary>
+    internal double CriticLossAndGradient()
+    {
+        var batch = Batch;
+        int b = batch.Rewards.Length;
+        Critics.Parameters.ZeroGradients();
+        Critics.Forward(batch.Observations, batch.Actions, b, Z);
+        Array.Clear(GradZ);
+        double loss = 0;
+        float invB = 1f / b;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < b; i++)
+            {
+                int at = (n * b + i) * M;
+                loss += QuantileHuberLoss(Z.AsSpan(at, M), Targets.AsSpan(i * Kept, Kept), GradZ.AsSpan(at, M), invB) / b;
+            }
+        Critics.Backward(GradZ, default);
+        return loss;
+    }
+
+    /// <summary>J_π = mean_b (α log π(ã|s) − mean_{n,m} Z_n,m(s, ã)); fills the actor's gradients (zeroed first). Returns J_π.</summary>
+    internal double ActorLossAndGradient(double alpha)
+    {
+        var batch = Batch;
+        int b = batch.Rewards.Length;
+        Actor.Parameters.ZeroGradients();
+        Actor.Sample(batch.Observations, b, TrainRng, PiActions, PiLogProb, PiNoise, PiMean, PiLogStd);
+        Critics.Forward(batch.Observations, PiActions, b, PiZ);
+        float a = (float)alpha, g = -1f / ((float)N * M * b);
+        GradPiZ.AsSpan().Fill(g);
+        double loss = 0;
+        for (int i = 0; i < b; i++)
+        {
+            double meanZ = 0;
+            for (int n = 0; n < N; n++)
+                foreach (float z in PiZ.AsSpan((n * b + i) * M, M)) meanZ += z;
+            meanZ /= N * M;
+            loss += (a * PiLogProb[i] - meanZ) / b;
+            GradPiLogProb[i] = a / b;
+        }
+        Critics.Backward(GradPiZ, GradPiActions);
+        Actor.Backward(PiMean, PiLogStd, PiNoise, GradPiLogProb, GradPiActions);
+        return loss;
+    }
+
+    /// <summary>As SAC: J(α) = mean(−α(log π + H̄)), d J/d log α = −α·mean(log π + H̄). Returns J(α).</summary>
+    internal double TemperatureLossAndGradient()
+    {
+        double s = 0;
+        foreach (float v in PiLogProb) s += v;
+        double alpha = Alpha, m = s / PiLogProb.Length + TargetEntropy;
+        Temperature.Gradients[0] = (float)(-alpha * m);
+        return -alpha * m;
+    }
+
+    internal void SetBatch(ReadOnlySpan<float> observations, ReadOnlySpan<float> actions, ReadOnlySpan<float> rewards,
+        ReadOnlySpan<float> nextObservations, ReadOnlySpan<bool> terminated)
+    {
+        observations.CopyTo(Batch.Observations); actions.CopyTo(Batch.Actions); rewards.CopyTo(Batch.Rewards);
+        nextObservations.CopyTo(Batch.NextObservations); terminated.CopyTo(Batch.Terminated);
+    }
+
+    // ---------------------------------------------------------------- model file
+
+    protected override void SaveState(ModelStateWriter writer)
+    {
+        base.SaveState(writer);
+        writer.AddParameters("actor", Actor.Parameters);
+        writer.AddParameters("critic", Critics.Parameters);
+        writer.AddParameters("critic_target", CriticTargets.Parameters);
+        writer.AddParameters("temperature", Temperature);
+        writer.AddAdam("actor_optimizer", _actorOptimizer);
+        writer.AddAdam("critic_optimizer", _criticOptimizer);
+        writer.AddAdam("temperature_optimizer", _temperatureOptimizer);
+    }
+
+    protected override void RestoreState(ModelStateReader reader)
+    {
+        base.RestoreState(reader);
+        reader.RestoreParameters("actor", Actor.Parameters);
+        reader.RestoreParameters("critic", Critics.Parameters);
+        reader.RestoreParameters("critic_target", CriticTargets.Parameters);
+        reader.RestoreParameters("temperature", Temperature);
+        reader.RestoreAdam("actor_optimizer", _actorOptimizer);
+        reader.RestoreAdam("critic_optimizer", _criticOptimizer);
+        reader.RestoreAdam("temperature_optimizer", _temperatureOptimizer);
+    }
+}

@@ -1,0 +1,73 @@
+using Proximal.Algorithms.Policies;
+using Proximal.Numerics;
+using NnRef = Proximal.Tests.Nn.Reference;
+
+namespace Proximal.Tests.Algorithms;
+
+public sealed class ContinuousCriticsTests
+{
+    private const int Od = 3, Ad = 2, B = 5;
+
+    private static double[] Input(float[] obs, float[] act)
+    {
+        var x = new double[B * (Od + Ad)];
+        for (int b = 0; b < B; b++)
+        {
+            for (int j = 0; j < Od; j++) x[b * (Od + Ad) + j] = obs[b * Od + j];
+            for (int j = 0; j < Ad; j++) x[b * (Od + Ad) + Od + j] = act[b * Ad + j];
+        }
+        return x;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)] // quantile critics
+    public void ForwardIntoCallerOwnedArraysMatchesFloat64AndSurvivesLaterCalls(int m)
+    {
+        var rng = new Rng(2);
+        var critics = new ContinuousCritics(Od, Ad, 2, [8, 6], rng, outputsPerCritic: m);
+        var obs = NnRef.RandomFloats(rng, B * Od); var act = NnRef.RandomFloats(rng, B * Ad);
+        var q = new float[2 * B * m];
+        critics.Forward(obs, act, B, q);
+        var keep = (float[])q.Clone();
+        var other = new float[2 * B * m];
+        critics.Forward(NnRef.RandomFloats(rng, B * Od), NnRef.RandomFloats(rng, B * Ad), B, other);
+        Assert.Equal(keep, q); // a later forward does not touch the first destination
+        var theta = NnRef.ToDouble(critics.Parameters.Values);
+        var x = Input(obs, act);
+        for (int k = 0; k < 2; k++)
+            NnRef.Close(NnRef.Mlp(critics.Networks[k], theta, x, B), q.AsSpan(k * B * m, B * m), 1e-5, 1e-4, $"critic {k}");
+    }
+
+    [Fact]
+    public void BackwardGivesParameterAndActionGradientsOfTheWeightedSumAgainstFiniteDifferences()
+    {
+        var rng = new Rng(3);
+        var critics = new ContinuousCritics(Od, Ad, 2, [7, 5], rng);
+        var obs = NnRef.RandomFloats(rng, B * Od); var act = NnRef.RandomFloats(rng, B * Ad);
+        var c = NnRef.RandomFloats(rng, 2 * B);
+        critics.Forward(obs, act, B, new float[2 * B]);
+        critics.Parameters.ZeroGradients();
+        var gradActions = new float[B * Ad];
+        gradActions.AsSpan().Fill(99); // set, not accumulated
+        critics.Backward(c, gradActions);
+
+        double L(double[] theta, double[] x)
+        {
+            double s = 0;
+            for (int k = 0; k < 2; k++)
+            {
+                var y = NnRef.Mlp(critics.Networks[k], theta, x, B);
+                for (int b = 0; b < B; b++) s += c[k * B + b] * y[b];
+            }
+            return s;
+        }
+        var th = NnRef.ToDouble(critics.Parameters.Values);
+        var xs = Input(obs, act);
+        var (dTheta, dX) = NnRef.Gradients((t, x) => [L(t, x)], th, xs, [1.0]);
+        NnRef.Close(dTheta, critics.Parameters.Gradients, 1e-4, 1e-3, "dθ");
+        var dA = new double[B * Ad];
+        for (int b = 0; b < B; b++) for (int j = 0; j < Ad; j++) dA[b * Ad + j] = dX[b * (Od + Ad) + Od + j];
+        NnRef.Close(dA, gradActions, 1e-4, 1e-3, "da");
+    }
+}
