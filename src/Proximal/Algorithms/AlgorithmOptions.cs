@@ -23,6 +23,11 @@ public abstract class AlgorithmOptions
     public bool NormalizeObservation { get; set; }
     /// <summary>Scale rewards by the running std of the discounted return (clipped to ±10).</summary>
     public bool NormalizeReward { get; set; }
+    /// <summary>
+    /// The task's keyword options by name (e.g. Ant-v4's <c>use_contact_forces: true</c>, Pendulum-v1's <c>g</c>), as
+    /// <c>proximal envs</c> lists them; a task rejects names it does not know. YAML mapping or <c>--set env_kwargs.name=value</c>.
+    /// </summary>
+    public Dictionary<string, double> EnvKwargs { get; set; } = new(StringComparer.Ordinal);
 
     // ---- the run
 
@@ -47,5 +52,5 @@ public abstract class AlgorithmOptions
     }
 
     /// <summary>Replaces nested reference-typed options of a fresh <see cref="object.MemberwiseClone"/> by copies.</summary>
-    protected virtual void CopyNested() { }
+    protected virtual void CopyNested() => EnvKwargs = new Dictionary<string, double>(EnvKwargs, StringComparer.Ordinal);
 }

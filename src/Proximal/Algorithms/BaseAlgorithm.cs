@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Proximal.Common.Callbacks;
 using Proximal.Common.Config;
 using Proximal.Common.Persistence;
+using Proximal.Envs.Registry;
 using Proximal.Envs.Vector;
 using Proximal.Numerics;
 using Proximal.Spaces;
@@ -225,7 +226,8 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
     /// </summary>
     public static VecEnv BuildEnv(string envId, AlgorithmOptions options, bool forEvaluation = false, int? numEnvs = null)
     {
-        var b = VecEnvBuilder.ForId(envId, numEnvs ?? options.NEnvs);
+        var kwargs = options.EnvKwargs.Count == 0 ? null : new EnvOptions { Parameters = new Dictionary<string, double>(options.EnvKwargs) };
+        var b = VecEnvBuilder.ForId(envId, numEnvs ?? options.NEnvs, kwargs);
         if (options.VecEnv == VecEnvKind.Threaded) b.Threads(options.EnvThreads == 0 ? Environment.ProcessorCount : options.EnvThreads);
         if (options.NormalizeObservation) b.NormalizeObservations();
         if (options.NormalizeReward && !forEvaluation) b.NormalizeRewards(AlgorithmGamma(options));

@@ -259,3 +259,40 @@ public sealed class AlgorithmLayerTests : IDisposable
         }
     }
 }
+
+public sealed class EnvKwargsTests
+{
+    [Fact]
+    public void EnvKwargsFromConfigAndSetReachTheTask()
+    {
+        var o = (PpoOptions)Proximal.Training.Sessions.TrainingConfig.Resolve(
+            new Proximal.Training.Sessions.ConfigSource("test.yaml", "n_envs: 1\nn_steps: 64\nminibatch_size: 64\nenv_kwargs:\n  g: 3.5\n"),
+            overrides: ["env_kwargs.g=2.5"]);
+        Assert.Equal(2.5, o.EnvKwargs["g"]);
+        var copy = o.Clone();
+        copy.EnvKwargs["g"] = 9;
+        Assert.Equal(2.5, o.EnvKwargs["g"]); // Clone copies the mapping
+        using var ppo = Ppo.Create("Pendulum-v1", o);
+        // Pendulum's g enters the dynamics: with a weaker g the pole falls more slowly from the same state and action.
+        static float[] Step(double g)
+        {
+            var env = Proximal.Envs.Registry.EnvRegistry.Make("Pendulum-v1", new Proximal.Envs.Registry.EnvOptions { Parameters = new Dictionary<string, double> { ["g"] = g } });
+            var obs = new float[3];
+            env.Reset(obs, 7);
+            env.Step([0f], obs);
+            return obs;
+        }
+        var viaAlgorithm = BaseAlgorithm.BuildEnv("Pendulum-v1", o, numEnvs: 1);
+        var a = new float[3];
+        viaAlgorithm.Reset(a, 7);
+        viaAlgorithm.Step([0f], a, new float[1], new bool[1], new bool[1]);
+        Assert.Equal(Step(2.5), a);
+        Assert.NotEqual(Step(10.0), a);
+        viaAlgorithm.Dispose();
+
+        var bad = new PpoOptions { NSteps = 64, MinibatchSize = 64 };
+        bad.EnvKwargs["gravity"] = 1;
+        var e = Assert.ThrowsAny<ArgumentException>(() => Ppo.Create("Pendulum-v1", bad));
+        Assert.Contains("has no parameter 'gravity'", e.Message);
+    }
+}

@@ -31,7 +31,11 @@ public sealed class SacOptions : OffPolicyOptions
         if (TargetEntropy is { } t && !double.IsFinite(t)) throw new ConfigException($"target_entropy is {t}; it must be finite.");
     }
 
-    protected override void CopyNested() => HiddenSizes = (int[])HiddenSizes.Clone();
+    protected override void CopyNested()
+    {
+        base.CopyNested();
+        HiddenSizes = (int[])HiddenSizes.Clone();
+    }
 
     public new SacOptions Clone() => (SacOptions)base.Clone();
 }

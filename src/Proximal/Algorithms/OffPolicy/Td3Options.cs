@@ -31,7 +31,11 @@ public sealed class Td3Options : OffPolicyOptions
             if (h <= 0) throw new ConfigException($"hidden_sizes has a width {h}; every width must be > 0.");
     }
 
-    protected override void CopyNested() => HiddenSizes = (int[])HiddenSizes.Clone();
+    protected override void CopyNested()
+    {
+        base.CopyNested();
+        HiddenSizes = (int[])HiddenSizes.Clone();
+    }
 
     public new Td3Options Clone() => (Td3Options)base.Clone();
 }

@@ -40,6 +40,7 @@ public sealed class TqcOptions : OffPolicyOptions
 
     protected override void CopyNested()
     {
+        base.CopyNested();
         ActorHiddenSizes = (int[])ActorHiddenSizes.Clone();
         CriticHiddenSizes = (int[])CriticHiddenSizes.Clone();
     }
