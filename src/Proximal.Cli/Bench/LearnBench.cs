@@ -26,9 +26,12 @@ internal static class LearnBench
         foreach (var o in new Option[] { suite, tasks, seeds, seedStart, set, steps, parallel, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
-            string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t
-                : pr.GetValue(suite) == "mujoco" ? MuJoCoSuite
-                : throw new ArgumentException($"unknown suite '{pr.GetValue(suite)}'; known: mujoco");
+            if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
+            {
+                Console.Error.WriteLine($"error: unknown suite '{pr.GetValue(suite)}'; known: mujoco (or give --tasks ID …).");
+                return 2;
+            }
+            string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t : MuJoCoSuite;
             string outDir = pr.GetValue(output)!;
             string[] sets = pr.GetValue(set) ?? [];
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
