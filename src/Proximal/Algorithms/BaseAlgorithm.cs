@@ -292,6 +292,46 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
     /// <summary>Restores what <see cref="SaveState"/> wrote.</summary>
     protected abstract void RestoreState(ModelStateReader reader);
 
+    /// <summary>A validated copy of <paramref name="options"/>: an algorithm never shares its options object with the caller.</summary>
+    protected static TOptions ValidatedCopy<TOptions>(TOptions options) where TOptions : AlgorithmOptions
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return (TOptions)options.Clone();
+    }
+
+    /// <summary>Builds the env of a registered id for <paramref name="options"/> and the algorithm on it (the env is disposed if that fails).</summary>
+    protected static TAlgorithm CreateOnRegisteredEnv<TAlgorithm>(string envId, AlgorithmOptions options, Func<VecEnv, TAlgorithm> construct)
+    {
+        options.Validate();
+        var env = BuildEnv(envId, options);
+        try { return construct(env); }
+        catch { env.Dispose(); throw; }
+    }
+
+    /// <summary>
+    /// Loads a model file of <paramref name="algorithm"/>: reads and validates it, finds its env (<see cref="EnvForLoad"/>),
+    /// constructs the algorithm with the stored options and restores its state. An env built here is disposed on failure.
+    /// </summary>
+    protected static TAlgorithm LoadModel<TAlgorithm, TOptions>(string path, VecEnv? env, string algorithm,
+        Func<VecEnv, TOptions, string?, bool, TAlgorithm> construct)
+        where TAlgorithm : BaseAlgorithm where TOptions : AlgorithmOptions, new()
+    {
+        var header = ReadHeader<TOptions>(path, algorithm);
+        var (e, owns) = EnvForLoad(path, header, env);
+        try
+        {
+            var loaded = construct(e, (TOptions)header.Options, header.EnvId, owns);
+            loaded.Restore(header);
+            return loaded;
+        }
+        catch
+        {
+            if (owns) e.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The model file's algorithm name and options, read and validated before anything is built.</summary>
     protected sealed record ModelHeader(LoadedModel Model, string? EnvId, AlgorithmOptions Options);
 

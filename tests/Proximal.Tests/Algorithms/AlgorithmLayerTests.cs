@@ -193,6 +193,19 @@ public sealed class AlgorithmLayerTests : IDisposable
         Assert.Equal(128, model.Metadata["schedule"]!["end_step"]!.GetValue<long>());
     }
 
+    [Fact]
+    public void TheAdaptedKlBetaIsSavedAndRestored()
+    {
+        var o = Small(); o.Surrogate = SurrogateKind.AdaptiveKl; o.AdaptiveKlTarget = 1e-6; // far below any KL: β doubles
+        using var ppo = Ppo.Create("Pendulum-v1", o);
+        ppo.Learn(256);
+        Assert.NotEqual(o.KlBeta, ppo.KlBeta);
+        string path = Path.Combine(_dir, "beta.zip");
+        ppo.Save(path);
+        using var loaded = Ppo.Load(path);
+        Assert.Equal(ppo.KlBeta, loaded.KlBeta);
+    }
+
     // ---------------------------------------------------------------- registry
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class Sac : OffPolicyAlgorithm
     internal readonly float[] PiActions, PiLogProb, PiNoise, PiMean, PiLogStd;              // ã ~ π(·|s)
     internal readonly float[] PiQ, GradPiQ, GradPiActions, GradPiLogProb;
 
-    private Sac(VecEnv env, SacOptions options, string? envId, bool ownsEnv) : this(Validated(options), env, envId, ownsEnv) { }
+    private Sac(VecEnv env, SacOptions options, string? envId, bool ownsEnv) : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Sac(SacOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
@@ -78,43 +78,17 @@ public sealed class Sac : OffPolicyAlgorithm
         PiQ = new float[Twin * b]; GradPiQ = new float[Twin * b]; GradPiActions = new float[b * ad]; GradPiLogProb = new float[b];
     }
 
-    private static SacOptions Validated(SacOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     /// <summary>SAC on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public Sac(VecEnv env, SacOptions? options = null) : this(env, options ?? new SacOptions(), envId: null, ownsEnv: false) { }
 
     /// <summary>SAC on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
     public static Sac Create(string envId, SacOptions? options = null)
-    {
-        options ??= new SacOptions();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new Sac(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new SacOptions(), env => new Sac(env, options, envId, ownsEnv: true));
 
     /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <c>Ppo.Load</c> for the env rules).</summary>
     public static Sac Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<SacOptions>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var sac = new Sac(e, (SacOptions)header.Options, header.EnvId, owns);
-            sac.Restore(header);
-            return sac;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<Sac, SacOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Sac(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public SacOptions Options { get; }

@@ -34,7 +34,7 @@ public sealed class Td3 : OffPolicyAlgorithm
     internal readonly float[] Q, GradQ;                                 // Q_k(s, a) [2 × B]
     internal readonly float[] PiActions, PiQ, GradPiQ, GradPiActions;   // π(s), Q_k(s, π(s))
 
-    private Td3(VecEnv env, Td3Options options, string? envId, bool ownsEnv) : this(Validated(options), env, envId, ownsEnv) { }
+    private Td3(VecEnv env, Td3Options options, string? envId, bool ownsEnv) : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Td3(Td3Options options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
@@ -66,43 +66,17 @@ public sealed class Td3 : OffPolicyAlgorithm
         PiActions = new float[b * ad]; PiQ = new float[Twin * b]; GradPiQ = new float[Twin * b]; GradPiActions = new float[b * ad];
     }
 
-    private static Td3Options Validated(Td3Options options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     /// <summary>TD3 on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public Td3(VecEnv env, Td3Options? options = null) : this(env, options ?? new Td3Options(), envId: null, ownsEnv: false) { }
 
     /// <summary>TD3 on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
     public static Td3 Create(string envId, Td3Options? options = null)
-    {
-        options ??= new Td3Options();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new Td3(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new Td3Options(), env => new Td3(env, options, envId, ownsEnv: true));
 
     /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <c>Ppo.Load</c> for the env rules).</summary>
     public static Td3 Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<Td3Options>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var td3 = new Td3(e, (Td3Options)header.Options, header.EnvId, owns);
-            td3.Restore(header);
-            return td3;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<Td3, Td3Options>(path, env, AlgorithmName, (e, o, id, owns) => new Td3(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public Td3Options Options { get; }

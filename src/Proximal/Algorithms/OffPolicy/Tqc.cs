@@ -32,7 +32,7 @@ public sealed class Tqc : OffPolicyAlgorithm
     internal readonly float[] Z, GradZ;              // Z_n(s, a) [N × B × M]
     internal readonly float[] PiActions, PiLogProb, PiNoise, PiMean, PiLogStd, PiZ, GradPiZ, GradPiActions, GradPiLogProb;
 
-    private Tqc(VecEnv env, TqcOptions options, string? envId, bool ownsEnv) : this(Validated(options), env, envId, ownsEnv) { }
+    private Tqc(VecEnv env, TqcOptions options, string? envId, bool ownsEnv) : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Tqc(TqcOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
@@ -69,40 +69,14 @@ public sealed class Tqc : OffPolicyAlgorithm
         PiZ = new float[N * b * M]; GradPiZ = new float[N * b * M]; GradPiActions = new float[b * ad]; GradPiLogProb = new float[b];
     }
 
-    private static TqcOptions Validated(TqcOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     public Tqc(VecEnv env, TqcOptions? options = null) : this(env, options ?? new TqcOptions(), envId: null, ownsEnv: false) { }
 
     public static Tqc Create(string envId, TqcOptions? options = null)
-    {
-        options ??= new TqcOptions();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new Tqc(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new TqcOptions(), env => new Tqc(env, options, envId, ownsEnv: true));
 
     public static Tqc Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<TqcOptions>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var tqc = new Tqc(e, (TqcOptions)header.Options, header.EnvId, owns);
-            tqc.Restore(header);
-            return tqc;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<Tqc, TqcOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Tqc(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public TqcOptions Options { get; }

@@ -22,7 +22,7 @@ public sealed class A2c : OnPolicyAlgorithm
     private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues;
 
     private A2c(VecEnv env, A2cOptions options, string? envId, bool ownsEnv)
-        : this(Validated(options), env, envId, ownsEnv) { }
+        : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private A2c(A2cOptions options, VecEnv env, string? envId, bool ownsEnv)
         : base(env, options, envId, ownsEnv, createAdam: !options.UseRmsProp)
@@ -40,43 +40,17 @@ public sealed class A2c : OnPolicyAlgorithm
         _gradValues = new float[b];
     }
 
-    private static A2cOptions Validated(A2cOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     /// <summary>A2C on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public A2c(VecEnv env, A2cOptions? options = null) : this(env, options ?? new A2cOptions(), envId: null, ownsEnv: false) { }
 
     /// <summary>A2C on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
     public static A2c Create(string envId, A2cOptions? options = null)
-    {
-        options ??= new A2cOptions();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new A2c(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new A2cOptions(), env => new A2c(env, options, envId, ownsEnv: true));
 
     /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <see cref="Ppo.Load"/> for the rules).</summary>
     public static A2c Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<A2cOptions>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var a2c = new A2c(e, (A2cOptions)header.Options, header.EnvId, owns);
-            a2c.Restore(header);
-            return a2c;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<A2c, A2cOptions>(path, env, AlgorithmName, (e, o, id, owns) => new A2c(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public A2cOptions Options { get; }

@@ -25,7 +25,7 @@ public sealed class Ppo : OnPolicyAlgorithm
     private readonly float[] _newLogProb, _entropy, _kl, _gradLogProb, _gradEntropy, _gradKl, _gradOutputs, _gradValues;
 
     private Ppo(VecEnv env, PpoOptions options, string? envId, bool ownsEnv)
-        : this(Validated(options), env, envId, ownsEnv) { }
+        : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Ppo(PpoOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
@@ -52,25 +52,13 @@ public sealed class Ppo : OnPolicyAlgorithm
         _gradValues = new float[m];
     }
 
-    private static PpoOptions Validated(PpoOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     /// <summary>PPO on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public Ppo(VecEnv env, PpoOptions? options = null) : this(env, options ?? new PpoOptions(), envId: null, ownsEnv: false) { }
 
     /// <summary>PPO on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
     public static Ppo Create(string envId, PpoOptions? options = null)
-    {
-        options ??= new PpoOptions();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new Ppo(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new PpoOptions(), env => new Ppo(env, options, envId, ownsEnv: true));
 
     /// <summary>
     /// Loads a model saved by <see cref="BaseAlgorithm.Save"/>. Without <paramref name="env"/>, the env is rebuilt from the
@@ -78,22 +66,7 @@ public sealed class Ppo : OnPolicyAlgorithm
     /// by field; nothing in it is executed. Continue an interrupted run with <c>Learn(steps, …, ScheduleMode.Continue)</c>.
     /// </summary>
     public static Ppo Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<PpoOptions>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var ppo = new Ppo(e, (PpoOptions)header.Options, header.EnvId, owns);
-            ppo.Restore(header);
-            ppo.KlBeta = header.Model.Metadata["kl_beta"]?.GetValue<double>() ?? ppo.Options.KlBeta;
-            return ppo;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<Ppo, PpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Ppo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public PpoOptions Options { get; }
@@ -116,6 +89,12 @@ public sealed class Ppo : OnPolicyAlgorithm
     {
         base.SaveState(writer);
         writer.Metadata["kl_beta"] = KlBeta;
+    }
+
+    protected override void RestoreState(ModelStateReader reader)
+    {
+        base.RestoreState(reader);
+        KlBeta = reader.Metadata["kl_beta"] is null ? Options.KlBeta : reader.GetDouble("kl_beta");
     }
 
     // ---------------------------------------------------------------- update

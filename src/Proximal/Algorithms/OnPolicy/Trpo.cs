@@ -36,7 +36,7 @@ public sealed class Trpo : OnPolicyAlgorithm
     private double _stepScale;
 
     private Trpo(VecEnv env, TrpoOptions options, string? envId, bool ownsEnv)
-        : this(Validated(options), env, envId, ownsEnv) { }
+        : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Trpo(TrpoOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
@@ -53,43 +53,17 @@ public sealed class Trpo : OnPolicyAlgorithm
         _mbObs = new float[m * od]; _mbReturns = new float[m]; _gradValues = new float[m];
     }
 
-    private static TrpoOptions Validated(TrpoOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        return options.Clone();
-    }
 
     /// <summary>TRPO on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public Trpo(VecEnv env, TrpoOptions? options = null) : this(env, options ?? new TrpoOptions(), envId: null, ownsEnv: false) { }
 
     /// <summary>TRPO on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
     public static Trpo Create(string envId, TrpoOptions? options = null)
-    {
-        options ??= new TrpoOptions();
-        options.Validate();
-        var env = BuildEnv(envId, options);
-        try { return new Trpo(env, options, envId, ownsEnv: true); }
-        catch { env.Dispose(); throw; }
-    }
+        => CreateOnRegisteredEnv(envId, options ??= new TrpoOptions(), env => new Trpo(env, options, envId, ownsEnv: true));
 
     /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <see cref="Ppo.Load"/> for the rules).</summary>
     public static Trpo Load(string path, VecEnv? env = null)
-    {
-        var header = ReadHeader<TrpoOptions>(path, AlgorithmName);
-        var (e, owns) = EnvForLoad(path, header, env);
-        try
-        {
-            var trpo = new Trpo(e, (TrpoOptions)header.Options, header.EnvId, owns);
-            trpo.Restore(header);
-            return trpo;
-        }
-        catch
-        {
-            if (owns) e.Dispose();
-            throw;
-        }
-    }
+        => LoadModel<Trpo, TrpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Trpo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
     public TrpoOptions Options { get; }
