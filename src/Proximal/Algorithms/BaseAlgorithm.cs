@@ -112,6 +112,7 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
         {
             double fraction = Schedule.FractionAt(NumTimesteps);
             long t0 = Stopwatch.GetTimestamp();
+            _lastTrainSeconds = 0; // an iteration without an update (off-policy warm-up) must not subtract the previous one's
             RunIteration(fraction);
             _metrics["time/rollout_seconds"] = (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency - _lastTrainSeconds;
             Iterations++;
