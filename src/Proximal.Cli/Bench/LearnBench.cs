@@ -1,5 +1,6 @@
 using System.CommandLine;
-using Proximal.Algorithms.OnPolicy;
+using Proximal.Common.Config;
+using Proximal.Envs.Registry;
 using Proximal.Training.Benchmarks;
 using Proximal.Cli.Train;
 using Proximal.Training.Sessions;
@@ -28,14 +29,27 @@ internal static class LearnBench
         {
             if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
             {
-                Console.Error.WriteLine($"error: unknown suite '{pr.GetValue(suite)}'; known: mujoco (or give --tasks ID …).");
-                return 2;
+                return Usage($"unknown suite '{pr.GetValue(suite)}'; known: mujoco (or give --tasks ID …).");
             }
             string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t : MuJoCoSuite;
             string outDir = pr.GetValue(output)!;
             string[] sets = pr.GetValue(set) ?? [];
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
                 id => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, id), overrides: sets)) { SeedStart = pr.GetValue(seedStart) };
+            // Everything that can be wrong with the request is found before any run starts or any folder is made.
+            if (plan.Seeds <= 0) return Usage($"--seeds must be at least 1 (got {plan.Seeds}).");
+            if (plan.SeedStart < 0) return Usage($"--seed-start must be >= 0 (got {plan.SeedStart}).");
+            if (plan.Steps is <= 0) return Usage($"--steps must be at least 1 (got {plan.Steps}).");
+            if (plan.Parallelism <= 0) return Usage($"--parallel must be at least 1 (got {plan.Parallelism}).");
+            try
+            {
+                foreach (var id in ids)
+                {
+                    EnvRegistry.GetSpec(id);
+                    plan.ConfigFor(id);
+                }
+            }
+            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
             var machine = MachineInfo.Current();
             new BenchReport(json: false).Header(machine);
             Console.WriteLine($"bench learn: {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
@@ -59,4 +73,10 @@ internal static class LearnBench
     /// <summary>The task's built-in config (the embedded configs/ppo/&lt;id&gt;.yaml, as `train` uses it), else PPO defaults.</summary>
 
     private const string PpoAlgorithm = "ppo";
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return 2;
+    }
 }

@@ -92,6 +92,15 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public void BenchLearnRejectsABadRequestBeforeRunningAnything()
+    {
+        BadInput(Run("bench", "learn", "--tasks", "Nope-v0", "--seeds", "1"), "Unknown env id 'Nope-v0'");
+        BadInput(Run("bench", "learn", "--tasks", "Pendulum-v1", "--seed-start", "-3"), "--seed-start must be >= 0 (got -3).");
+        BadInput(Run("bench", "learn", "--tasks", "Pendulum-v1", "--set", "n_stepz=3"), "unknown key 'n_stepz'");
+        BadInput(Run("bench", "learn", "--suite", "nope"), "unknown suite 'nope'");
+    }
+
+    [Fact]
     public void EvalTakesARunFolderAndAnEnvWithTheSameSpacesAndPlotKeepsItsInputs()
     {
         var train = Run("train", "--env", "CartPole-v1", "--steps", "512", "--run-dir", "run", "--eval-episodes", "1", "--checkpoint-every", "0", "--no-progress");
