@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Proximal.Algorithms.Registry;
 using Proximal.Common.Config;
 using Proximal.Envs.Registry;
 using Proximal.Training.Benchmarks;
@@ -22,9 +23,11 @@ internal static class LearnBench
         var set = new Option<string[]>("--set") { Description = "Override a hyperparameter of every run, key=value (e.g. bootstrap_truncation=false). Repeatable.", AllowMultipleArgumentsPerToken = true };
         var steps = new Option<long?>("--steps") { Description = "Environment steps per run (default: each config's total_steps, 1M for MuJoCo)." };
         var parallel = new Option<int>("--parallel") { Description = "Runs at once (default: one per core).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var algos = new Option<string[]>("--algo") { Description = "Algorithm(s) to train, side by side (e.g. --algo ppo a2c trpo acktr).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["ppo"] };
+        var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Checkpoint interval in env steps (default: a twentieth of each run; 0: none). An interrupted benchmark continues each unfinished run from its checkpoint." };
         var output = new Option<string>("--out") { Description = "Output folder for progress.csv files, plots and results.md.", DefaultValueFactory = _ => Path.Combine("runs", "bench-learn") };
-        var cmd = new Command("learn", "Train PPO on each task × seed and report the mean return of the last 100 training episodes (Markdown table + SVG curves).");
-        foreach (var o in new Option[] { suite, tasks, seeds, seedStart, set, steps, parallel, output }) cmd.Options.Add(o);
+        var cmd = new Command("learn", "Train each algorithm on each task × seed and report the mean return of the last 100 training episodes (Markdown tables, algorithms side by side, SVG curves). Resumable: finished runs are skipped, unfinished ones continue from their checkpoints.");
+        foreach (var o in new Option[] { algos, suite, tasks, seeds, seedStart, set, steps, parallel, checkpointEvery, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
@@ -34,30 +37,36 @@ internal static class LearnBench
             string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t : MuJoCoSuite;
             string outDir = pr.GetValue(output)!;
             string[] sets = pr.GetValue(set) ?? [];
+            string[] algorithms = (pr.GetValue(algos) ?? ["ppo"]).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .Select(a => a.ToLowerInvariant()).Distinct().ToArray();
+            foreach (var a in algorithms)
+                if (!AlgorithmRegistry.TryGet(a, out _)) return Usage($"unknown algorithm '{a}'; known: {string.Join(", ", AlgorithmRegistry.Names)}.");
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
-                id => TrainingConfig.Resolve(BuiltInConfigs.Find(PpoAlgorithm, id), overrides: sets)) { SeedStart = pr.GetValue(seedStart) };
+                (algo, id) => TrainingConfig.Resolve(BuiltInConfigs.Find(algo, id), overrides: sets, algorithm: algo))
+            { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery) };
             // Everything that can be wrong with the request is found before any run starts or any folder is made.
             if (plan.Seeds <= 0) return Usage($"--seeds must be at least 1 (got {plan.Seeds}).");
             if (plan.SeedStart < 0) return Usage($"--seed-start must be >= 0 (got {plan.SeedStart}).");
             if (plan.Steps is <= 0) return Usage($"--steps must be at least 1 (got {plan.Steps}).");
             if (plan.Parallelism <= 0) return Usage($"--parallel must be at least 1 (got {plan.Parallelism}).");
+            if (plan.CheckpointEvery is < 0) return Usage($"--checkpoint-every must be >= 0 (got {plan.CheckpointEvery}).");
             try
             {
                 foreach (var id in ids)
                 {
                     EnvRegistry.GetSpec(id);
-                    plan.ConfigFor(id);
+                    foreach (var a in algorithms) plan.ConfigFor(a, id);
                 }
             }
             catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
             var machine = MachineInfo.Current();
             new BenchReport(json: false).Header(machine);
-            Console.WriteLine($"bench learn: {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
+            Console.WriteLine($"bench learn: {string.Join(", ", algorithms)} × {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var runs = LearningBenchmark.Run(plan, Console.WriteLine);
-            string table = LearningBenchmark.MarkdownTable(runs);
+            string table = (algorithms.Length > 1 ? LearningBenchmark.SideBySideTable(runs) + "\n" : "") + LearningBenchmark.MarkdownTable(runs);
             var plots = LearningBenchmark.WritePlots(runs, Path.Combine(outDir, "plots"));
-            string md = $"# PPO learning benchmark\n\nCommand: `proximal {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
+            string md = $"# Learning benchmark ({string.Join(", ", algorithms)})\n\nCommand: `proximal {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
                         $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {machine.CpuDescription}, {machine.GemmTier} tier, {machine.Cores} cores, " +
                         $"load average at start {(machine.LoadAverage is { } l ? l[0].ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "unknown")}. " +
                         "Score: mean return of the last 100 training episodes at the end of each run.\n\n" + table;
@@ -70,9 +79,6 @@ internal static class LearnBench
         return cmd;
     }
 
-    /// <summary>The task's built-in config (the embedded configs/ppo/&lt;id&gt;.yaml, as `train` uses it), else PPO defaults.</summary>
-
-    private const string PpoAlgorithm = "ppo";
 
     private static int Usage(string message)
     {

@@ -98,6 +98,8 @@ public sealed class CliProcessTests : IDisposable
         BadInput(Run("bench", "learn", "--tasks", "Pendulum-v1", "--seed-start", "-3"), "--seed-start must be >= 0 (got -3).");
         BadInput(Run("bench", "learn", "--tasks", "Pendulum-v1", "--set", "n_stepz=3"), "unknown key 'n_stepz'");
         BadInput(Run("bench", "learn", "--suite", "nope"), "unknown suite 'nope'");
+        BadInput(Run("bench", "learn", "--algo", "ppo", "nope", "--tasks", "Pendulum-v1"), "unknown algorithm 'nope'");
+        BadInput(Run("bench", "learn", "--tasks", "Pendulum-v1", "--checkpoint-every", "-1"), "--checkpoint-every must be >= 0 (got -1).");
     }
 
     [Fact]

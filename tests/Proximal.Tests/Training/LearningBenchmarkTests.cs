@@ -13,7 +13,7 @@ public class LearningBenchmarkTests
         try
         {
             static PpoOptions Options() => new() { NEnvs = 2, NSteps = 128, MinibatchSize = 64, NEpochs = 2 };
-            var plan = new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 2, Steps: 2048, Parallelism: 2, dir, _ => Options());
+            var plan = new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 2, Steps: 2048, Parallelism: 2, dir, (_, _) => Options());
             var runs = LearningBenchmark.Run(plan);
             Assert.Equal(2, runs.Count);
             Assert.Equal(new long[] { 1, 2 }, runs.Select(r => r.Seed).Order().ToArray());
@@ -32,7 +32,7 @@ public class LearningBenchmarkTests
                 Assert.NotEmpty(r.CurveReturns);
                 Assert.Equal(r.Score, r.CurveReturns[^1]);
             }
-            Assert.True(File.Exists(Path.Combine(dir, "runs", "CartPole-v1__seed1", "progress.csv")));
+            Assert.True(File.Exists(Path.Combine(dir, "runs", "CartPole-v1__ppo__seed1", "progress.csv")));
 
             string table = LearningBenchmark.MarkdownTable(runs);
             double mean = runs.Average(r => r.Score);
@@ -43,5 +43,80 @@ public class LearningBenchmarkTests
             Assert.Equal(2, svg.Descendants().Count(e => e.Name.LocalName == "polyline"));
         }
         finally { Directory.Delete(dir, true); }
+    }
+
+    private static PpoOptions Small() => new() { NEnvs = 2, NSteps = 128, MinibatchSize = 64, NEpochs = 2 };
+
+    [Fact]
+    public void AnInterruptedRunContinuesFromItsCheckpointToTheSameResultAsAnUninterruptedOne()
+    {
+        string whole = Directory.CreateTempSubdirectory("proximal-learnbench-whole-").FullName;
+        string cut = Directory.CreateTempSubdirectory("proximal-learnbench-cut-").FullName;
+        try
+        {
+            LearningBenchmarkPlan Plan(string dir) => new(["CartPole-v1"], Seeds: 1, Steps: 4096, Parallelism: 1, dir, (_, _) => Small()) { CheckpointEvery = 1024 };
+            var reference = Assert.Single(LearningBenchmark.Run(Plan(whole)));
+
+            // The state the benchmark leaves when a session ends after its checkpoint at step 2048: the checkpoint
+            // (saved inside the run's Learn call, so its schedule spans all 4096 steps), the rows logged up to it, and
+            // rows logged after it that the resumed run must replace.
+            string runDir = LearningBenchmark.RunDirectory(cut, "ppo", "CartPole-v1", 1);
+            Directory.CreateDirectory(runDir);
+            var o = Small(); o.Seed = 1; o.TotalSteps = 4096; o.TrainThreads = 1;
+            using (var agent = Ppo.Create("CartPole-v1", o))
+            using (var csv = new Proximal.Training.Logging.CsvLogger(Path.Combine(runDir, "progress.csv")))
+            {
+                agent.Learn(4096, [new Proximal.Common.Callbacks.LambdaCallback((a, m) =>
+                {
+                    csv.Write(a.NumTimesteps, (IReadOnlyDictionary<string, double>)m);
+                    if (a.NumTimesteps == 2048) agent.Save(Path.Combine(runDir, LearningBenchmark.CheckpointFileName));
+                    return a.NumTimesteps < 2560; // the session ends one rollout after the checkpoint
+                })]);
+            }
+            var log = new List<string>();
+            var resumed = Assert.Single(LearningBenchmark.Run(Plan(cut), log.Add));
+
+            Assert.Contains(log, l => l.Contains("resuming from its checkpoint at step 2,048"));
+            Assert.Equal(reference.Steps, resumed.Steps);
+            Assert.Equal(reference.Score, resumed.Score);
+            Assert.Equal(reference.CurveSteps, resumed.CurveSteps); // the rows after the checkpoint were not kept twice
+            Assert.Equal(reference.CurveReturns, resumed.CurveReturns);
+            Assert.False(File.Exists(Path.Combine(runDir, LearningBenchmark.CheckpointFileName))); // finished: result.json stands for it
+
+            // A finished run is read back, not trained again.
+            log.Clear();
+            var again = Assert.Single(LearningBenchmark.Run(Plan(cut), log.Add));
+            Assert.Contains(log, l => l.Contains("finished earlier"));
+            Assert.Equal(reference.Score, again.Score);
+        }
+        finally { Directory.Delete(whole, true); Directory.Delete(cut, true); }
+    }
+
+    [Fact]
+    public void SeveralAlgorithmsGoSideBySideWithOneMeanCurvePerAlgorithm()
+    {
+        static LearningRun R(string algo, long seed, double score) =>
+            new("Hopper-v4", seed, 1000, score, 1, 1, [0, 500, 1000], [0, score / 2, score], algo);
+        var runs = new[] { R("ppo", 1, 2000), R("ppo", 2, 2400), R("trpo", 1, 1000), R("trpo", 2, 3000) };
+        string table = LearningBenchmark.SideBySideTable(runs);
+        Assert.Contains("| Task | PPO | TRPO |", table);
+        Assert.Contains("| Hopper-v4 | 2200.0 ± 200.0 (2) | 2000.0 ± 1000.0 (2) |", table.Replace("**", ""));
+        Assert.Contains("**2200.0 ± 200.0 (2)**", table); // the best mean of the row
+
+        // Mean curve: at step 750 each seed's curve interpolates to 3/4 of its score.
+        var mean = LearningBenchmark.MeanCurve("ppo", [runs[0], runs[1]], points: 4);
+        Assert.Equal(new double[] { 250, 500, 750, 1000 }, mean.X);
+        Assert.Equal(0.75 * 2200, mean.Y[2], 9);
+
+        string dir = Directory.CreateTempSubdirectory("proximal-learnbench-plot-").FullName;
+        try
+        {
+            var svg = XDocument.Load(Assert.Single(LearningBenchmark.WritePlots(runs, dir)));
+            Assert.Equal(2, svg.Descendants().Count(e => e.Name.LocalName == "polyline")); // one per algorithm, not per seed
+        }
+        finally { Directory.Delete(dir, true); }
+
+        string perAlgorithm = LearningBenchmark.MarkdownTable(runs);
+        Assert.Contains("| Hopper-v4 | 2 | 1,000 | 2000.0 ± 1000.0 | 1000, 3000 | 1913 | yes |", perAlgorithm); // TRPO's Baselines target
     }
 }
