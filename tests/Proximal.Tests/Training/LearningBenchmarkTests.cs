@@ -13,7 +13,7 @@ public class LearningBenchmarkTests
         try
         {
             static PpoOptions Options() => new() { NEnvs = 2, NSteps = 128, MinibatchSize = 64, NEpochs = 2 };
-            var plan = new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 2, Steps: 2048, Parallelism: 2, dir, (_, _) => Options());
+            var plan = new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 2, Steps: 2048, Parallelism: 2, dir, (_, _) => Options()) { EvalEpisodes = 3 };
             var runs = LearningBenchmark.Run(plan);
             Assert.Equal(2, runs.Count);
             Assert.Equal(new long[] { 1, 2 }, runs.Select(r => r.Seed).Order().ToArray());
@@ -29,12 +29,19 @@ public class LearningBenchmarkTests
                 Assert.Equal(2048, r.Steps);
                 Assert.True(double.IsFinite(r.Score), $"seed {r.Seed}: score {r.Score}");
                 Assert.Equal(direct.Metrics["rollout/episode_return_mean"], r.Score);
+                // The deterministic evaluation: 3 episodes of the trained policy on a fresh evaluation env (seed 12345).
+                using (var evalEnv = Proximal.Algorithms.BaseAlgorithm.BuildEnv("CartPole-v1", o, forEvaluation: true))
+                {
+                    Proximal.Common.Callbacks.Evaluation.SyncNormalization(direct.Env, evalEnv);
+                    Assert.Equal(Proximal.Common.Callbacks.Evaluation.Evaluate(direct, evalEnv, 3, deterministic: true, seed: 12345).MeanReturn, r.EvalScore);
+                }
                 Assert.NotEmpty(r.CurveReturns);
                 Assert.Equal(r.Score, r.CurveReturns[^1]);
             }
             Assert.True(File.Exists(Path.Combine(dir, "runs", "CartPole-v1__ppo__seed1", "progress.csv")));
 
             string table = LearningBenchmark.MarkdownTable(runs);
+            Assert.Contains("Deterministic eval", table);
             double mean = runs.Average(r => r.Score);
             Assert.Contains($"| CartPole-v1 | 2 | 2,048 | {mean:F1} ±", table);
 

@@ -14,8 +14,9 @@ namespace Proximal.Training.Benchmarks;
 /// <summary>One training run of the learning benchmark.</summary>
 /// <remarks><see cref="Algorithm"/> is null in result files written before the benchmark ran several algorithms: read it as "ppo".</remarks>
 public sealed record LearningRun(string EnvId, long Seed, long Steps, double Score, double Seconds, double Sps, double[] CurveSteps, double[] CurveReturns,
-    string? Algorithm = "ppo")
+    string? Algorithm = "ppo", double? EvalScore = null)
 {
+    // EvalScore: mean return of deterministic-policy episodes after training (SB3-zoo's protocol), when the plan asked for them.
     public string AlgorithmName => Algorithm ?? "ppo";
 }
 
@@ -31,6 +32,8 @@ public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seed
     public long SeedStart { get; init; } = 1;
     /// <summary>Checkpoint interval in env steps; null: a twentieth of each run (at least one rollout), 0: none.</summary>
     public long? CheckpointEvery { get; init; }
+    /// <summary>Episodes of a deterministic evaluation after each run (0: none), on a fresh env seeded apart from training.</summary>
+    public int EvalEpisodes { get; init; }
 }
 
 /// <summary>
@@ -105,12 +108,12 @@ public static class LearningBenchmark
             options.TrainThreads = 1; // parallelism comes from independent runs
             // A checkpoint of an off-policy run must carry its replay buffer, or the resumed run is not the same run.
             if (options is Proximal.Algorithms.OffPolicy.OffPolicyOptions off) off.SaveReplayBuffer = true;
-            runs[j] = RunOne(algo, task, seed, options, RunDirectory(plan.OutputDirectory, algo, task, seed), plan.CheckpointEvery, Log);
+            runs[j] = RunOne(algo, task, seed, options, RunDirectory(plan.OutputDirectory, algo, task, seed), plan.CheckpointEvery, plan.EvalEpisodes, Log);
         });
         return runs;
     }
 
-    private static LearningRun RunOne(string algo, string task, long seed, AlgorithmOptions options, string dir, long? checkpointEvery, Action<string> log)
+    private static LearningRun RunOne(string algo, string task, long seed, AlgorithmOptions options, string dir, long? checkpointEvery, int evalEpisodes, Action<string> log)
     {
         Directory.CreateDirectory(dir);
         string resultPath = Path.Combine(dir, ResultFileName);
@@ -158,9 +161,17 @@ public static class LearningBenchmark
             double seconds = earlierSeconds + clock.Elapsed.TotalSeconds;
             var (xs, ys) = ReadCurve(csvPath);
             double score = agent.Metrics["rollout/episode_return_mean"];
-            var run = new LearningRun(task, seed, agent.NumTimesteps, score, seconds, agent.NumTimesteps / seconds, xs, ys, algo);
+            double? evalScore = null;
+            if (evalEpisodes > 0)
+            {
+                var evalOptions = options.Clone();
+                using var eval = new EvalCallback(() => BaseAlgorithm.BuildEnv(task, evalOptions, forEvaluation: true, numEnvs: Math.Min(options.NEnvs, 10)),
+                    long.MaxValue, evalEpisodes, deterministic: true);
+                evalScore = eval.Run(agent).MeanReturn;
+            }
+            var run = new LearningRun(task, seed, agent.NumTimesteps, score, seconds, agent.NumTimesteps / seconds, xs, ys, algo, evalScore);
             WriteResult(resultPath, run);
-            log($"{label}: score {run.Score:F1} after {run.Steps:N0} steps in {run.Seconds:F0} s ({run.Sps:F0} steps/s)");
+            log($"{label}: score {run.Score:F1}{(evalScore is { } ev ? $" (deterministic evaluation {ev:F1})" : "")} after {run.Steps:N0} steps in {run.Seconds:F0} s ({run.Sps:F0} steps/s)");
         }
         // The result now stands for the run; its checkpoint is no longer needed (and can be large: a replay buffer).
         File.Delete(checkpoint);
@@ -258,14 +269,16 @@ public static class LearningBenchmark
         foreach (var a in byAlgorithm)
         {
             if (byAlgorithm.Count > 1) sb.AppendLine(CultureInfo.InvariantCulture, $"**{a.Key}**\n");
-            sb.AppendLine("| Task | Seeds | Steps | Score (mean ± std) | Per seed | Target | Met | Steps/s per run |");
-            sb.AppendLine("|---|---|---|---|---|---|---|---|");
+            bool evals = a.Any(r => r.EvalScore is not null);
+            sb.AppendLine("| Task | Seeds | Steps | Score (mean ± std) | Per seed | Target | Met | Steps/s per run |" + (evals ? " Deterministic eval (mean ± std) |" : ""));
+            sb.AppendLine("|---|---|---|---|---|---|---|---|" + (evals ? "---|" : ""));
             foreach (var g in a.GroupBy(r => r.EnvId))
             {
                 var (mean, std, scores) = Stats(g);
                 bool hasTarget = TryGetTarget(a.Key, g.Key, out double target);
                 string met = hasTarget ? (mean >= target ? "yes" : "no") : "–";
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| {g.Key} | {scores.Length} | {g.Max(r => r.Steps):N0} | {mean:F1} ± {std:F1} | {string.Join(", ", scores.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} | {(hasTarget ? target.ToString(CultureInfo.InvariantCulture) : "–")} | {met} | {g.Average(r => r.Sps):N0} |");
+                sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} | {scores.Length} | {g.Max(r => r.Steps):N0} | {mean:F1} ± {std:F1} | {string.Join(", ", scores.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} | {(hasTarget ? target.ToString(CultureInfo.InvariantCulture) : "–")} | {met} | {g.Average(r => r.Sps):N0} |");
+                sb.AppendLine(evals ? EvalCell(g) : "");
             }
             sb.AppendLine();
         }
@@ -297,6 +310,14 @@ public static class LearningBenchmark
             sb.AppendLine();
         }
         return sb.ToString();
+    }
+
+    private static string EvalCell(IEnumerable<LearningRun> runs)
+    {
+        var e = runs.Where(r => r.EvalScore is not null).Select(r => r.EvalScore!.Value).ToArray();
+        if (e.Length == 0) return " – |";
+        double mean = e.Average(), std = Math.Sqrt(e.Sum(x => (x - mean) * (x - mean)) / e.Length);
+        return string.Create(CultureInfo.InvariantCulture, $" {mean:F1} ± {std:F1} ({e.Length}) |");
     }
 
     private static (double Mean, double Std, double[] Scores) Stats(IEnumerable<LearningRun> runs)
