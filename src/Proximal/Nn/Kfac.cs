@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Proximal.Numerics;
 
 namespace Proximal.Nn;
@@ -114,44 +116,41 @@ public sealed class Kfac
 
     /// <summary>
     /// Inverse of a symmetric positive-definite matrix m [n × n] (row-major) via Cholesky, written to
-    /// <paramref name="inverse"/>; <paramref name="work"/> holds n² doubles. Returns false when m is not positive definite.
+    /// <paramref name="inverse"/>; <paramref name="work"/> holds 2n² doubles. Returns false when m is not positive definite.
+    /// Every inner loop is a dot product of two contiguous rows (L, and L⁻¹ stored transposed), so it runs as SIMD.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times per update: too rarely for tiered JIT to optimise it in a run
     public static bool InvertSpd(ReadOnlySpan<double> m, int n, Span<double> inverse, Span<double> work)
     {
+        if (work.Length < 2 * n * n) throw new ArgumentException($"InvertSpd needs a workspace of 2n² = {2 * n * n} doubles; got {work.Length}.", nameof(work));
         var l = work[..(n * n)];
+        var lit = work.Slice(n * n, n * n); // (L⁻¹)ᵀ: row j holds column j of L⁻¹
         l.Clear();
-        // m = L·Lᵀ, L lower triangular.
+        lit.Clear();
+        // m = L·Lᵀ, L lower triangular: L[i, j] = (m[i, j] − Σ_{k<j} L[i, k]·L[j, k]) / L[j, j].
         for (int j = 0; j < n; j++)
         {
-            double d = m[j * n + j];
-            for (int k = 0; k < j; k++) d -= l[j * n + k] * l[j * n + k];
+            var rowJ = l.Slice(j * n, j);
+            double d = m[j * n + j] - TensorPrimitives.Dot<double>(rowJ, rowJ);
             if (!(d > 0)) return false;
             double ljj = Math.Sqrt(d);
             l[j * n + j] = ljj;
             for (int i = j + 1; i < n; i++)
-            {
-                double s = m[i * n + j];
-                for (int k = 0; k < j; k++) s -= l[i * n + k] * l[j * n + k];
-                l[i * n + j] = s / ljj;
-            }
+                l[i * n + j] = (m[i * n + j] - TensorPrimitives.Dot<double>(l.Slice(i * n, j), rowJ)) / ljj;
         }
-        // L ← L⁻¹ in place (lower triangular), column by column.
+        // L⁻¹[i, j] = −(Σ_{j≤k<i} L[i, k]·L⁻¹[k, j]) / L[i, i], L⁻¹[j, j] = 1 / L[j, j]; stored transposed.
         for (int j = 0; j < n; j++)
         {
-            l[j * n + j] = 1 / l[j * n + j];
+            var col = lit.Slice(j * n, n); // column j of L⁻¹
+            col[j] = 1 / l[j * n + j];
             for (int i = j + 1; i < n; i++)
-            {
-                double s = 0;
-                for (int k = j; k < i; k++) s -= l[i * n + k] * l[k * n + j];
-                l[i * n + j] = s / l[i * n + i];
-            }
+                col[i] = -TensorPrimitives.Dot<double>(l.Slice(i * n + j, i - j), col.Slice(j, i - j)) / l[i * n + i];
         }
-        // m⁻¹ = L⁻ᵀ·L⁻¹: entry (i, j) = Σ_{k ≥ max(i, j)} L⁻¹[k, i]·L⁻¹[k, j].
+        // m⁻¹ = L⁻ᵀ·L⁻¹: entry (i, j), j ≤ i, = Σ_{k ≥ i} L⁻¹[k, i]·L⁻¹[k, j].
         for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++)
             {
-                double s = 0;
-                for (int k = i; k < n; k++) s += l[k * n + i] * l[k * n + j];
+                double s = TensorPrimitives.Dot<double>(lit.Slice(i * n + i, n - i), lit.Slice(j * n + i, n - i));
                 inverse[i * n + j] = s;
                 inverse[j * n + i] = s;
             }
@@ -180,7 +179,7 @@ public sealed class KfacBlock
         _aInverse32 = new float[a]; _gInverse32 = new float[g];
         _aDamped = new double[a]; _gDamped = new double[g];
         _aInverse = new double[a]; _gInverse = new double[g];
-        _work = new double[n * n];
+        _work = new double[2 * n * n];
     }
 
     public Linear Layer { get; }
@@ -198,6 +197,7 @@ public sealed class KfacBlock
     /// <summary>π of the last refresh.</summary>
     public double Pi { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times per update: too rarely for tiered JIT to optimise it in a run
     internal void UpdateStatistics(double decay, double outputGradientScale, int threads)
     {
         var layer = Layer;
@@ -243,6 +243,7 @@ public sealed class KfacBlock
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times per update: too rarely for tiered JIT to optimise it in a run
     internal void RefreshInverse(double damping)
     {
         int inDim = InputDim, outDim = OutputDim;
@@ -270,6 +271,7 @@ public sealed class KfacBlock
         Pi = pi;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times per update: too rarely for tiered JIT to optimise it in a run
     internal void Precondition(ReadOnlySpan<float> gradients, Span<float> result, int threads)
     {
         var layer = Layer;

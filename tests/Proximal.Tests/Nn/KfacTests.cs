@@ -276,7 +276,7 @@ public class KfacTests
             m[i * n + j] = s;
         }
         var inv = new double[n * n];
-        Assert.True(Kfac.InvertSpd(m, n, inv, new double[n * n]));
+        Assert.True(Kfac.InvertSpd(m, n, inv, new double[2 * n * n]));
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++)
         {
             double s = 0;
@@ -284,7 +284,7 @@ public class KfacTests
             Assert.Equal(i == j ? 1.0 : 0.0, s, 1e-9);
         }
         m[0] = -1;
-        Assert.False(Kfac.InvertSpd(m, n, inv, new double[n * n]));
+        Assert.False(Kfac.InvertSpd(m, n, inv, new double[2 * n * n]));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace Proximal.Algorithms.OnPolicy;
 /// is a natural gradient with the K-FAC approximation of the Fisher (<see cref="Kfac"/>), for the actor AND the critic,
 /// scaled to stay inside a trust region. Per N×T rollout:
 /// <list type="number">
-/// <item>curvature: one forward pass; targets SAMPLED from the model's own predictive distributions (actions
+/// <item>curvature: one forward pass (of the rollout, or of a random subset of kfac_stats_batch_size rows); targets SAMPLED from the model's own predictive distributions (actions
 /// ã ~ π(·|s), and for the critic, read as a unit-variance Gaussian, V(s) + N(0, 1)); back-propagating their
 /// log-likelihoods gives the pre-activation gradients whose second moments, with the layer inputs', update the
 /// Kronecker factors A and G of every layer (running averages, decay 0.99); their damped inverses are refreshed
@@ -34,7 +34,8 @@ public sealed class Acktr : OnPolicyAlgorithm
 
     // Whole-batch workspaces and flat vectors, allocated once.
     private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues, _sampledActions, _ones;
-    private readonly float[] _g, _s, _velocity;
+    private readonly float[] _g, _s, _velocity, _statsObs;
+    private readonly int[] _indices;
     private long _statisticsTicks, _inverseTicks, _preconditionTicks;
 
     private Acktr(VecEnv env, AcktrOptions options, string? envId, bool ownsEnv)
@@ -59,6 +60,8 @@ public sealed class Acktr : OnPolicyAlgorithm
         _g = new float[n];
         _s = new float[n];
         _velocity = new float[n];
+        _indices = new int[b];
+        _statsObs = new float[(options.KfacStatsBatchSize is > 0 and var m && m < b ? m : 0) * env.ObservationSize];
     }
 
     /// <summary>ACKTR on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
@@ -150,13 +153,24 @@ public sealed class Acktr : OnPolicyAlgorithm
         Buffer.Advantages.CopyTo(_advantages, 0);
         if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
 
-        // 1. Curvature. One forward pass serves both backward passes (the layers keep their inputs).
-        var outputs = Policy.Forward(Buffer.Observations, b, out var values);
+        // 1. Curvature, on the whole rollout or a random subset of m rows. On the whole rollout one forward pass serves
+        // both backward passes (the layers keep their inputs).
         long t0 = Stopwatch.GetTimestamp();
-        SampledLogLikelihoodGradients(head, outputs, TrainRng, _sampledActions, _ones, _gradOutputs);
-        for (int i = 0; i < b; i++) _gradValues[i] = (float)TrainRng.NextGaussian(); // ∂ log N(V + ε | V, 1)/∂V = ε
+        int m = Options.KfacStatsBatchSize is > 0 and var k && k < b ? k : b, od = Env.ObservationSize;
+        ReadOnlySpan<float> statsObs = Buffer.Observations;
+        if (m < b)
+        {
+            for (int i = 0; i < b; i++) _indices[i] = i;
+            TrainRng.Shuffle(_indices.AsSpan());
+            for (int j = 0; j < m; j++) Buffer.Observations.AsSpan(_indices[j] * od, od).CopyTo(_statsObs.AsSpan(j * od, od));
+            statsObs = _statsObs.AsSpan(0, m * od);
+        }
+        var sampleOutputs = Policy.Forward(statsObs, m, out var sampleValues);
+        SampledLogLikelihoodGradients(head, sampleOutputs, TrainRng, _sampledActions.AsSpan(0, m * Policy.ActionSize), _ones.AsSpan(0, m),
+            _gradOutputs.AsSpan(0, m * Policy.OutputSize));
+        for (int i = 0; i < m; i++) _gradValues[i] = (float)TrainRng.NextGaussian(); // ∂ log N(V + ε | V, 1)/∂V = ε
         parameters.ZeroGradients();
-        Policy.Backward(_gradOutputs, _gradValues);
+        Policy.Backward(_gradOutputs.AsSpan(0, m * Policy.OutputSize), _gradValues.AsSpan(0, m));
         _kfac.UpdateStatistics();
         long t1 = Stopwatch.GetTimestamp();
         if ((_kfac.StatisticsUpdates - 1) % Options.KfacUpdateEvery == 0) _kfac.RefreshInverses();
@@ -164,7 +178,9 @@ public sealed class Acktr : OnPolicyAlgorithm
         _statisticsTicks += t1 - t0;
         _inverseTicks += t2 - t1;
 
-        // 2. g = ∇ of A2C's loss at the same forward pass.
+        // 2. g = ∇ of A2C's loss (at the same forward pass when the statistics used the whole rollout).
+        ReadOnlySpan<float> outputs = sampleOutputs, values = sampleValues;
+        if (m < b) outputs = Policy.Forward(Buffer.Observations, b, out values);
         parameters.ZeroGradients();
         var parts = LossGradient(outputs, values);
         double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();

@@ -35,6 +35,12 @@ public sealed class AcktrOptions : OnPolicyOptions
     [Range(0, 1, MaxExclusive = true)] public double KfacStatsDecay { get; set; } = 0.99;
     /// <summary>Recompute the damped inverses every this many updates (the factors are updated every update).</summary>
     [Range(1, 1_000_000)] public int KfacUpdateEvery { get; set; } = 1;
+    /// <summary>
+    /// Rows of the rollout (a fresh random subset each update) whose sampled targets feed the factor statistics; 0 = all
+    /// of them (Baselines). Martens and Grosse (2015, section 13) estimate the curvature on a subset of the minibatch:
+    /// the running average over updates supplies the samples, and the statistics then cost a fraction of the update.
+    /// </summary>
+    [Range(0, 1 << 24)] public int KfacStatsBatchSize { get; set; }
     /// <summary>μ of the momentum applied to the trust-region-scaled natural gradient (Baselines: 0.9; 0 = plain steps).</summary>
     [Range(0, 1, MaxExclusive = true)] public double Momentum { get; set; } = 0.9;
 
