@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Proximal.Algorithms.Policies;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
@@ -142,6 +143,8 @@ public sealed class Acktr : OnPolicyAlgorithm
 
     // ---------------------------------------------------------------- update
 
+    // Runs once per rollout: too rarely for tiered JIT to optimise it within a run, so it is compiled optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Train(double scheduleFraction)
     {
         double lr = ScheduledLearningRate(scheduleFraction);
