@@ -172,6 +172,10 @@ public sealed class ActorCritic
     private ActorCritic RequireSeparate(string what) => _actor is not null ? this
         : throw new InvalidOperationException($"{what} needs separate actor and critic networks (policy.shared_trunk: false).");
 
+    /// <summary>Every Linear layer of the networks (actor then critic, or trunk then heads): the layers K-FAC preconditions.</summary>
+    public IReadOnlyList<Linear> Linears => (_actor is not null ? [_actor, _critic!] : new[] { _trunk!, _policyHead!, _valueHead! })
+        .SelectMany(m => m.Linears).ToArray();
+
     /// <summary>The Gaussian log-std (empty for discrete action spaces).</summary>
     public ReadOnlySpan<float> LogStd => _logStd is { } s ? Parameters.ValuesOf(s) : default;
 

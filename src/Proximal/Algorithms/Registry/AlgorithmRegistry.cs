@@ -45,6 +45,10 @@ public static class AlgorithmRegistry
             "Trust Region Policy Optimization: conjugate-gradient natural step, KL line search (Schulman et al., 2015)",
             typeof(TrpoOptions), () => new TrpoOptions(),
             (id, o) => Trpo.Create(id, Cast<TrpoOptions>(o, Trpo.AlgorithmName)), Trpo.Load));
+        Register(new AlgorithmSpec(Acktr.AlgorithmName, "on-policy",
+            "Actor-Critic using Kronecker-Factored Trust Region: K-FAC natural gradient for actor and critic (Wu et al., 2017)",
+            typeof(AcktrOptions), () => new AcktrOptions(),
+            (id, o) => Acktr.Create(id, Cast<AcktrOptions>(o, Acktr.AlgorithmName)), Acktr.Load));
         Register(new AlgorithmSpec(Sac.AlgorithmName, "off-policy",
             "Soft Actor-Critic: squashed-Gaussian actor, twin Q, automatic temperature (Haarnoja et al., 2018)",
             typeof(SacOptions), () => new SacOptions(),

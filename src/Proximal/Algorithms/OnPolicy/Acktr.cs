@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Proximal.Algorithms.Policies;
+using Proximal.Common.Persistence;
+using Proximal.Envs.Vector;
+using Proximal.Nn;
+using Proximal.Numerics;
+
+namespace Proximal.Algorithms.OnPolicy;
+
+/// <summary>
+/// Actor-Critic using Kronecker-Factored Trust Region (ACKTR; Wu et al., 2017): A2C's rollout and loss, but the step
+/// is a natural gradient with the K-FAC approximation of the Fisher (<see cref="Kfac"/>), for the actor AND the critic,
+/// scaled to stay inside a trust region. Per N×T rollout:
+/// <list type="number">
+/// <item>curvature: one forward pass (of the rollout, or of a random subset of kfac_stats_batch_size rows); targets SAMPLED from the model's own predictive distributions (actions
+/// ã ~ π(·|s), and for the critic, read as a unit-variance Gaussian, V(s) + N(0, 1)); back-propagating their
+/// log-likelihoods gives the pre-activation gradients whose second moments, with the layer inputs', update the
+/// Kronecker factors A and G of every layer (running averages, decay 0.99); their damped inverses are refreshed
+/// every kfac_update_every updates;</item>
+/// <item>gradient g of A2C's loss −mean(log π·A) − c2·mean(H) + c1·mean((V − R)²) on the same forward pass, its
+/// global norm optionally clipped;</item>
+/// <item>natural gradient s = F̂⁻¹g: per layer G_d⁻¹ ∇W̃ A_d⁻¹; the Gaussian log-std, not a layer, by its exact
+/// Fisher 2·I (damped like the factors);</item>
+/// <item>trust region: η = min(lr, √(2δ / gᵀs)), so the step's predicted KL ½·η²·sᵀF̂s (= ½·η²·gᵀs) is at most δ
+/// (the paper's rule); then momentum (Baselines': v ← μ·v + (η/lr)·s, θ ← θ − lr·(1 − μ)·v).</item>
+/// </list>
+/// Rollout, GAE, acting, the learn loop and the model file are shared with PPO, A2C and TRPO.
+/// </summary>
+public sealed class Acktr : OnPolicyAlgorithm
+{
+    public const string AlgorithmName = "acktr";
+
+    private readonly Kfac _kfac;
+
+    // Whole-batch workspaces and flat vectors, allocated once.
+    private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues, _sampledActions, _ones;
+    private readonly float[] _g, _s, _velocity, _statsObs;
+    private readonly int[] _indices;
+    private long _statisticsTicks, _inverseTicks, _preconditionTicks;
+
+    private Acktr(VecEnv env, AcktrOptions options, string? envId, bool ownsEnv)
+        : this(ValidatedCopy(options), env, envId, ownsEnv) { }
+
+    private Acktr(AcktrOptions options, VecEnv env, string? envId, bool ownsEnv)
+        : base(env, options, envId, ownsEnv, createAdam: false)
+    {
+        Options = options;
+        _kfac = new Kfac(Policy.Linears, options.KfacStatsDecay, options.KfacDamping) { Threads = options.TrainThreads };
+        int b = Buffer.Count, n = Policy.Parameters.Count;
+        _advantages = new float[b];
+        _logProb = new float[b];
+        _entropy = new float[b];
+        _gradLogProb = new float[b];
+        _gradEntropy = new float[b];
+        _gradOutputs = new float[b * Policy.OutputSize];
+        _gradValues = new float[b];
+        _sampledActions = new float[b * Policy.ActionSize];
+        _ones = new float[b];
+        Array.Fill(_ones, 1f);
+        _g = new float[n];
+        _s = new float[n];
+        _velocity = new float[n];
+        _indices = new int[b];
+        _statsObs = new float[(options.KfacStatsBatchSize is > 0 and var m && m < b ? m : 0) * env.ObservationSize];
+    }
+
+    /// <summary>ACKTR on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
+    public Acktr(VecEnv env, AcktrOptions? options = null) : this(env, options ?? new AcktrOptions(), envId: null, ownsEnv: false) { }
+
+    /// <summary>ACKTR on a registered environment id, built with the options' n_envs, normalisation and threading.</summary>
+    public static Acktr Create(string envId, AcktrOptions? options = null)
+        => CreateOnRegisteredEnv(envId, options ??= new AcktrOptions(), env => new Acktr(env, options, envId, ownsEnv: true));
+
+    /// <summary>Loads a model saved by <see cref="BaseAlgorithm.Save"/> (see <see cref="Ppo.Load"/> for the rules).</summary>
+    public static Acktr Load(string path, VecEnv? env = null)
+        => LoadModel<Acktr, AcktrOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Acktr(e, o, id, owns));
+
+    public override string Algorithm => AlgorithmName;
+    public AcktrOptions Options { get; }
+    /// <summary>The K-FAC state (factors, inverses) of the actor's and critic's layers.</summary>
+    public Kfac Kfac => _kfac;
+    /// <summary>The latest rollout (for tests that recompute the step independently).</summary>
+    internal RolloutBuffer RolloutForTests => Buffer;
+
+    /// <summary>
+    /// Seconds spent so far in the curvature work of the updates — Statistics: the sampled-target backward pass and the
+    /// factor updates; Inverses: the damped inverses; Precondition: applying them to the gradient — out of
+    /// <see cref="BaseAlgorithm.Timing"/>.Train.
+    /// </summary>
+    public (double Statistics, double Inverses, double Precondition) CurvatureTiming =>
+        (_statisticsTicks / (double)Stopwatch.Frequency, _inverseTicks / (double)Stopwatch.Frequency, _preconditionTicks / (double)Stopwatch.Frequency);
+
+    protected override void SaveState(ModelStateWriter writer)
+    {
+        base.SaveState(writer); // the policy
+        writer.Add(new ModelArray("optimizer/momentum", _velocity.AsMemory()));
+        writer.Add(new ModelArray("kfac/counts", new[] { _kfac.StatisticsUpdates, _kfac.InverseUpdates }.AsMemory()));
+        for (int i = 0; i < _kfac.Blocks.Count; i++)
+        {
+            var block = _kfac.Blocks[i];
+            writer.Add(new ModelArray($"kfac/{i}/a", block.A.AsMemory()));
+            writer.Add(new ModelArray($"kfac/{i}/g", block.G.AsMemory()));
+            writer.Add(new ModelArray($"kfac/{i}/a_inverse", block.AInverse.AsMemory()));
+            writer.Add(new ModelArray($"kfac/{i}/g_inverse", block.GInverse.AsMemory()));
+            writer.Add(new ModelArray($"kfac/{i}/pi", new[] { block.Pi }.AsMemory()));
+        }
+    }
+
+    protected override void RestoreState(ModelStateReader reader)
+    {
+        base.RestoreState(reader);
+        var model = reader.Model;
+        var velocity = model.GetFloat32("optimizer/momentum", _velocity.Length).Span;
+        RequireFinite(reader, "optimizer/momentum", velocity);
+        velocity.CopyTo(_velocity);
+        var counts = model.GetInt64("kfac/counts", 2).Span;
+        if (counts[0] < 0 || counts[1] < 0)
+            throw new ModelFileException(reader.Path, $"model file {reader.Path}: array 'kfac/counts' holds negative counts; the K-FAC state is corrupt.");
+        for (int i = 0; i < _kfac.Blocks.Count; i++)
+        {
+            var block = _kfac.Blocks[i];
+            var a = model.GetFloat64($"kfac/{i}/a", block.A.Length).Span;
+            var g = model.GetFloat64($"kfac/{i}/g", block.G.Length).Span;
+            var aInv = model.GetFloat32($"kfac/{i}/a_inverse", block.AInverse.Length).Span;
+            var gInv = model.GetFloat32($"kfac/{i}/g_inverse", block.GInverse.Length).Span;
+            double pi = model.GetFloat64($"kfac/{i}/pi", 1).Span[0];
+            foreach (var (name, values) in new[] { ("a", a.ToArray()), ("g", g.ToArray()) })
+                foreach (double v in values)
+                    if (!double.IsFinite(v)) throw new ModelFileException(reader.Path, $"model file {reader.Path}: array 'kfac/{i}/{name}' holds {v}; the K-FAC factors must be finite.");
+            RequireFinite(reader, $"kfac/{i}/a_inverse", aInv);
+            RequireFinite(reader, $"kfac/{i}/g_inverse", gInv);
+            block.LoadState(a, g, aInv, gInv, pi);
+        }
+        _kfac.LoadCounts(counts[0], counts[1]);
+    }
+
+    private static void RequireFinite(ModelStateReader reader, string name, ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) throw new ModelFileException(reader.Path, $"model file {reader.Path}: array '{name}' holds {v}; ACKTR's optimiser state must be finite.");
+    }
+
+    // ---------------------------------------------------------------- update
+
+    // Runs once per rollout: too rarely for tiered JIT to optimise it within a run, so it is compiled optimised at once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    protected override void Train(double scheduleFraction)
+    {
+        double lr = ScheduledLearningRate(scheduleFraction);
+        int b = Buffer.Count;
+        var head = Policy.Head;
+        var parameters = Policy.Parameters;
+
+        // Advantages: GAE(γ, λ) from the rollout (λ = 1: n-step returns), optionally normalised.
+        Buffer.Advantages.CopyTo(_advantages, 0);
+        if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
+
+        // 1. Curvature, on the whole rollout or a random subset of m rows. On the whole rollout one forward pass serves
+        // both backward passes (the layers keep their inputs).
+        long t0 = Stopwatch.GetTimestamp();
+        int m = Options.KfacStatsBatchSize is > 0 and var k && k < b ? k : b, od = Env.ObservationSize;
+        ReadOnlySpan<float> statsObs = Buffer.Observations;
+        if (m < b)
+        {
+            for (int i = 0; i < b; i++) _indices[i] = i;
+            TrainRng.Shuffle(_indices.AsSpan());
+            for (int j = 0; j < m; j++) Buffer.Observations.AsSpan(_indices[j] * od, od).CopyTo(_statsObs.AsSpan(j * od, od));
+            statsObs = _statsObs.AsSpan(0, m * od);
+        }
+        var sampleOutputs = Policy.Forward(statsObs, m, out var sampleValues);
+        SampledLogLikelihoodGradients(head, sampleOutputs, TrainRng, _sampledActions.AsSpan(0, m * Policy.ActionSize), _ones.AsSpan(0, m),
+            _gradOutputs.AsSpan(0, m * Policy.OutputSize));
+        for (int i = 0; i < m; i++) _gradValues[i] = (float)TrainRng.NextGaussian(); // ∂ log N(V + ε | V, 1)/∂V = ε
+        parameters.ZeroGradients();
+        Policy.Backward(_gradOutputs.AsSpan(0, m * Policy.OutputSize), _gradValues.AsSpan(0, m));
+        _kfac.UpdateStatistics();
+        long t1 = Stopwatch.GetTimestamp();
+        if ((_kfac.StatisticsUpdates - 1) % Options.KfacUpdateEvery == 0) _kfac.RefreshInverses();
+        long t2 = Stopwatch.GetTimestamp();
+        _statisticsTicks += t1 - t0;
+        _inverseTicks += t2 - t1;
+
+        // 2. g = ∇ of A2C's loss (at the same forward pass when the statistics used the whole rollout).
+        ReadOnlySpan<float> outputs = sampleOutputs, values = sampleValues;
+        if (m < b) outputs = Policy.Forward(Buffer.Observations, b, out values);
+        parameters.ZeroGradients();
+        var parts = LossGradient(outputs, values);
+        double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
+        if (!double.IsFinite(norm))
+            throw new InvalidOperationException($"ACKTR update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or max_kl, or enable normalisation.");
+        parameters.Gradients.CopyTo(_g, 0);
+
+        // 3. s = F̂⁻¹g: K-FAC for every layer; the log-std (Gaussian policies) by its exact Fisher, 2 per component.
+        long t3 = Stopwatch.GetTimestamp();
+        _kfac.Precondition(_g, _s);
+        if (Policy.LogStdSlice is { } logStd)
+        {
+            var gs = logStd.Of(_g.AsSpan());
+            var ss = logStd.Of(_s.AsSpan());
+            double inverse = 1 / (2 + Options.KfacDamping);
+            for (int j = 0; j < gs.Length; j++) ss[j] = (float)(gs[j] * inverse);
+        }
+        _preconditionTicks += Stopwatch.GetTimestamp() - t3;
+
+        // 4. Trust region: the largest η ≤ lr whose predicted KL ½·η²·gᵀs stays within δ; then the momentum step.
+        double gTs = Dot(_g, _s);
+        double eta = lr;
+        if (gTs > 0 && 0.5 * lr * lr * gTs > Options.MaxKl) eta = Math.Sqrt(2 * Options.MaxKl / gTs);
+        if (!(gTs >= 0) || !double.IsFinite(gTs))
+            throw new InvalidOperationException($"ACKTR update diverged: gᵀF̂⁻¹g is {gTs} at step {NumTimesteps} (the K-FAC factors lost positive definiteness).");
+        float scale = lr > 0 ? (float)(eta / lr) : 0f, mu = (float)Options.Momentum, stepSize = (float)(lr * (1 - Options.Momentum));
+        var theta = parameters.Values;
+        for (int i = 0; i < theta.Length; i++)
+        {
+            _velocity[i] = mu * _velocity[i] + scale * _s[i];
+            theta[i] -= stepSize * _velocity[i];
+        }
+
+        IterationMetrics["train/policy_loss"] = parts.Policy;
+        IterationMetrics["train/value_loss"] = parts.Value;
+        IterationMetrics["train/entropy"] = parts.Entropy;
+        IterationMetrics["train/grad_norm"] = norm;
+        IterationMetrics["train/step_size"] = eta;
+        IterationMetrics["train/predicted_kl"] = 0.5 * eta * eta * gTs;
+        IterationMetrics["train/explained_variance"] = Surrogate.ExplainedVariance(Buffer.Values, Buffer.Returns);
+        IterationMetrics["train/learning_rate"] = lr;
+        if (Policy.LogStd.Length > 0)
+        {
+            double s = 0;
+            foreach (float x in Policy.LogStd) s += x;
+            IterationMetrics["train/std"] = Math.Exp(s / Policy.LogStd.Length);
+        }
+    }
+
+    /// <summary>The three terms of the loss (the total is Policy − c2·Entropy + c1·Value).</summary>
+    internal readonly record struct LossParts(double Policy, double Value, double Entropy);
+
+    /// <summary>Adds ∇ of A2C's loss on the rollout into the policy's gradients, at the forward pass that gave <paramref name="outputs"/>.</summary>
+    private LossParts LossGradient(ReadOnlySpan<float> outputs, ReadOnlySpan<float> values)
+    {
+        int b = Buffer.Count;
+        var head = Policy.Head;
+
+        // −mean(log π · A): d/d log π_i = −A_i / B.
+        head.LogProb(outputs, Buffer.Actions, _logProb);
+        double policyLoss = 0;
+        for (int i = 0; i < b; i++)
+        {
+            policyLoss -= (double)_logProb[i] * _advantages[i];
+            _gradLogProb[i] = -_advantages[i] / b;
+        }
+        policyLoss /= b;
+        Array.Clear(_gradOutputs);
+        head.LogProbBackward(outputs, Buffer.Actions, _gradLogProb, _gradOutputs);
+
+        // −c2·mean(H).
+        head.Entropy(outputs, _entropy);
+        double entropy = 0;
+        foreach (float h in _entropy) entropy += h;
+        entropy /= b;
+        if (Options.EntCoef > 0)
+        {
+            Array.Fill(_gradEntropy, (float)(-Options.EntCoef / b));
+            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
+        }
+
+        // c1·mean((V − R)²): d/dV_i = 2·c1·(V_i − R_i) / B.
+        double valueLoss = 0, scale = 2 * Options.VfCoef / b;
+        var returns = Buffer.Returns;
+        for (int i = 0; i < b; i++)
+        {
+            double err = (double)values[i] - returns[i];
+            valueLoss += err * err;
+            _gradValues[i] = (float)(scale * err);
+        }
+        valueLoss /= b;
+
+        Policy.Backward(_gradOutputs, _gradValues);
+        return new LossParts(policyLoss, valueLoss, entropy);
+    }
+
+    /// <summary>
+    /// The Fisher's sampled targets: ã_r ~ π(·|s_r) for every row, and gradOutputs[r] = ∂ log π(ã_r|s_r)/∂outputs[r]
+    /// (a per-row log-likelihood, weight 1 each: <paramref name="ones"/> is all 1). E[gradOutputs gradOutputsᵀ] is then
+    /// the distribution's Fisher in output coordinates (softmax: diag(p) − ppᵀ; Gaussian mean: diag(1/σ²)) — unlike the
+    /// empirical Fisher, which would use the rollout's actions.
+    /// </summary>
+    internal static void SampledLogLikelihoodGradients(ActionHead head, ReadOnlySpan<float> outputs, Rng rng, Span<float> sampledActions,
+        ReadOnlySpan<float> ones, Span<float> gradOutputs)
+    {
+        head.Sample(outputs, rng, sampledActions);
+        gradOutputs.Clear();
+        head.LogProbBackward(outputs, sampledActions, ones, gradOutputs); // also touches the log-std gradient, zeroed afterwards
+    }
+
+    private static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        for (int i = 0; i < a.Length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
+}

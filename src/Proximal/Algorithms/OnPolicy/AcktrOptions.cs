@@ -1,0 +1,48 @@
+using Proximal.Common.Config;
+
+namespace Proximal.Algorithms.OnPolicy;
+
+/// <summary>
+/// ACKTR's own hyperparameters over the on-policy ones. Defaults are OpenAI Baselines' acktr (baselines/acktr/acktr.py,
+/// the Atari/discrete learner of Wu et al. 2017): n_steps 20, γ 0.99, plain n-step returns (λ = 1), learning rate
+/// 0.25 annealed linearly to 0, trust region max_kl (Baselines' kfac_clip) 0.001, ent_coef 0.01, vf_coef 0.5,
+/// max_grad_norm 0.5, and K-FAC with stats decay 0.99, damping (Baselines' epsilon) 0.01, momentum 0.9 and the
+/// inverses refreshed every update (kfac_update 1). No advantage normalisation (Baselines has none).
+/// </summary>
+public sealed class AcktrOptions : OnPolicyOptions
+{
+    public AcktrOptions()
+    {
+        NSteps = 20;
+        GaeLambda = 1.0;
+        LearningRate = 0.25;
+        AnnealLr = true;
+        NormalizeAdvantage = false;
+    }
+
+    /// <summary>c2, the entropy bonus's weight.</summary>
+    [NonNegative] public double EntCoef { get; set; } = 0.01;
+    /// <summary>c1, the weight of the value loss mean((V − R)²).</summary>
+    [NonNegative] public double VfCoef { get; set; } = 0.5;
+    /// <summary>
+    /// δ, the trust region: the step η·s is shrunk until its predicted KL ½·η²·gᵀs (gᵀs = sᵀF̂s, the quadratic model
+    /// with the K-FAC Fisher) is at most δ. The ACKTR paper's 0.001.
+    /// </summary>
+    [Range(0, 10, MinExclusive = true)] public double MaxKl { get; set; } = 0.001;
+    /// <summary>λ of K-FAC's factored Tikhonov damping.</summary>
+    [Range(0, 1e6, MinExclusive = true)] public double KfacDamping { get; set; } = 0.01;
+    /// <summary>Decay of the running averages of the Kronecker factors.</summary>
+    [Range(0, 1, MaxExclusive = true)] public double KfacStatsDecay { get; set; } = 0.99;
+    /// <summary>Recompute the damped inverses every this many updates (the factors are updated every update).</summary>
+    [Range(1, 1_000_000)] public int KfacUpdateEvery { get; set; } = 1;
+    /// <summary>
+    /// Rows of the rollout (a fresh random subset each update) whose sampled targets feed the factor statistics; 0 = all
+    /// of them (Baselines). Martens and Grosse (2015, section 13) estimate the curvature on a subset of the minibatch:
+    /// the running average over updates supplies the samples, and the statistics then cost a fraction of the update.
+    /// </summary>
+    [Range(0, 1 << 24)] public int KfacStatsBatchSize { get; set; }
+    /// <summary>μ of the momentum applied to the trust-region-scaled natural gradient (Baselines: 0.9; 0 = plain steps).</summary>
+    [Range(0, 1, MaxExclusive = true)] public double Momentum { get; set; } = 0.9;
+
+    public new AcktrOptions Clone() => (AcktrOptions)base.Clone();
+}
