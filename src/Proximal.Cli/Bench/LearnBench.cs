@@ -26,9 +26,10 @@ internal static class LearnBench
         var algos = new Option<string[]>("--algo") { Description = "Algorithm(s) to train, side by side (e.g. --algo ppo a2c trpo acktr).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["ppo"] };
         var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Checkpoint interval in env steps (default: a twentieth of each run; 0: none). An interrupted benchmark continues each unfinished run from its checkpoint." };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "After each run, evaluate the deterministic policy for this many episodes (SB3-zoo's protocol; 0: none).", DefaultValueFactory = _ => 0 };
+        var reportOnly = new Option<bool>("--report-only") { Description = "Train nothing: write the tables and plots of the runs finished so far (unfinished runs are left out and named)." };
         var output = new Option<string>("--out") { Description = "Output folder for progress.csv files, plots and results.md.", DefaultValueFactory = _ => Path.Combine("runs", "bench-learn") };
         var cmd = new Command("learn", "Train each algorithm on each task × seed and report the mean return of the last 100 training episodes (Markdown tables, algorithms side by side, SVG curves). Resumable: finished runs are skipped, unfinished ones continue from their checkpoints.");
-        foreach (var o in new Option[] { algos, suite, tasks, seeds, seedStart, set, steps, parallel, checkpointEvery, evalEpisodes, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { algos, suite, tasks, seeds, seedStart, set, steps, parallel, checkpointEvery, evalEpisodes, reportOnly, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
@@ -44,7 +45,7 @@ internal static class LearnBench
                 if (!AlgorithmRegistry.TryGet(a, out _)) return Usage($"unknown algorithm '{a}'; known: {string.Join(", ", AlgorithmRegistry.Names)}.");
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
                 (algo, id) => TrainingConfig.Resolve(BuiltInConfigs.Find(algo, id), overrides: sets, algorithm: algo))
-            { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery), EvalEpisodes = pr.GetValue(evalEpisodes) };
+            { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery), EvalEpisodes = pr.GetValue(evalEpisodes), ReportOnly = pr.GetValue(reportOnly) };
             // Everything that can be wrong with the request is found before any run starts or any folder is made.
             if (plan.Seeds <= 0) return Usage($"--seeds must be at least 1 (got {plan.Seeds}).");
             if (plan.SeedStart < 0) return Usage($"--seed-start must be >= 0 (got {plan.SeedStart}).");
@@ -66,10 +67,11 @@ internal static class LearnBench
             Console.WriteLine($"bench learn: {string.Join(", ", algorithms)} × {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var runs = LearningBenchmark.Run(plan, Console.WriteLine);
+            if (runs.Count == 0) { Console.Error.WriteLine($"error: no finished runs in {outDir} for this request yet."); return 1; }
             string table = (algorithms.Length > 1 ? LearningBenchmark.SideBySideTable(runs) + "\n" : "") + LearningBenchmark.MarkdownTable(runs);
             var plots = LearningBenchmark.WritePlots(runs, Path.Combine(outDir, "plots"));
             string md = $"# Learning benchmark ({string.Join(", ", algorithms)})\n\nCommand: `proximal {string.Join(' ', pr.Tokens.Select(x => x.Value))}`; " +
-                        $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {machine.CpuDescription}, {machine.GemmTier} tier, {machine.Cores} cores, " +
+                        (plan.ReportOnly ? $"report of the {runs.Count} finished runs (each run's wall time and steps/s are in the table) on {machine.CpuDescription}," : $"{runs.Count} runs in {clock.Elapsed.TotalMinutes:F1} min on {machine.CpuDescription},") + $" {machine.GemmTier} tier, {machine.Cores} cores, " +
                         $"load average at start {(machine.LoadAverage is { } l ? l[0].ToString("F2", System.Globalization.CultureInfo.InvariantCulture) : "unknown")}. " +
                         "Score: mean return of the last 100 training episodes at the end of each run.\n\n" + table;
             File.WriteAllText(Path.Combine(outDir, "results.md"), md);

@@ -81,6 +81,11 @@ public class LearningBenchmarkTests
                 })]);
             }
             var log = new List<string>();
+            // A report midway trains nothing and leaves the unfinished run out.
+            Assert.Empty(LearningBenchmark.Run(Plan(cut) with { ReportOnly = true }, log.Add));
+            Assert.Contains(log, l => l.Contains("not finished, left out of the report"));
+            Assert.True(File.Exists(Path.Combine(runDir, LearningBenchmark.CheckpointFileName)));
+            log.Clear();
             var resumed = Assert.Single(LearningBenchmark.Run(Plan(cut), log.Add));
 
             Assert.Contains(log, l => l.Contains("resuming from its checkpoint at step 2,048"));
@@ -95,6 +100,7 @@ public class LearningBenchmarkTests
             var again = Assert.Single(LearningBenchmark.Run(Plan(cut), log.Add));
             Assert.Contains(log, l => l.Contains("finished earlier"));
             Assert.Equal(reference.Score, again.Score);
+            Assert.Equal(reference.Score, Assert.Single(LearningBenchmark.Run(Plan(cut) with { ReportOnly = true })).Score);
         }
         finally { Directory.Delete(whole, true); Directory.Delete(cut, true); }
     }

@@ -34,6 +34,8 @@ public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seed
     public long? CheckpointEvery { get; init; }
     /// <summary>Episodes of a deterministic evaluation after each run (0: none), on a fresh env seeded apart from training.</summary>
     public int EvalEpisodes { get; init; }
+    /// <summary>Train nothing: report the runs that have finished (a long benchmark looked at midway). Unfinished runs are left out.</summary>
+    public bool ReportOnly { get; init; }
 }
 
 /// <summary>
@@ -108,9 +110,16 @@ public static class LearningBenchmark
             options.TrainThreads = 1; // parallelism comes from independent runs
             // A checkpoint of an off-policy run must carry its replay buffer, or the resumed run is not the same run.
             if (options is Proximal.Algorithms.OffPolicy.OffPolicyOptions off) off.SaveReplayBuffer = true;
+            if (plan.ReportOnly)
+            {
+                string dir = RunDirectory(plan.OutputDirectory, algo, task, seed);
+                if (TryReadResult(Path.Combine(dir, ResultFileName)) is { } r && r.Steps >= options.TotalSteps) runs[j] = r with { Algorithm = r.AlgorithmName };
+                else Log($"{algo} {task} seed {seed}: not finished, left out of the report");
+                return;
+            }
             runs[j] = RunOne(algo, task, seed, options, RunDirectory(plan.OutputDirectory, algo, task, seed), plan.CheckpointEvery, plan.EvalEpisodes, Log);
         });
-        return runs;
+        return plan.ReportOnly ? runs.Where(r => r is not null).ToArray() : runs;
     }
 
     private static LearningRun RunOne(string algo, string task, long seed, AlgorithmOptions options, string dir, long? checkpointEvery, int evalEpisodes, Action<string> log)
