@@ -36,7 +36,16 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
         if (createAdam) _adam = new Adam(Policy.Parameters, options.LearningRate, epsilon: options.AdamEpsilon); // [3]
         int n = options.NEnvs, od = env.ObservationSize, ad = env.ActionSize;
         if (ad != Policy.ActionSize) throw new InvalidOperationException($"Action size mismatch: env {ad}, policy {Policy.ActionSize}.");
-        Buffer = new RolloutBuffer(options.NSteps, n, od, ad);
+        // [action masks] an env with legal-action masks exposes them, sized [N × n], from construction on.
+        int maskSize = env.ActionMasks.Length / n;
+        if (maskSize > 0)
+        {
+            if (!Policy.Head.SupportsActionMasks || maskSize != Policy.OutputSize || env.ActionMasks.Length != n * maskSize)
+                throw new NotSupportedException($"The env gives action masks of {env.ActionMasks.Length} values for {n} envs; masks need a Discrete action space with one entry per action ({Policy.OutputSize}).");
+            if (!SupportsActionMasks)
+                throw new NotSupportedException($"{GetType().Name} does not use action masks in its update; train this env with PPO.");
+        }
+        Buffer = new RolloutBuffer(options.NSteps, n, od, ad, maskSize);
         _envActions = new float[n * ad];
         _rewards = new float[n];
         _terminated = new bool[n];
@@ -60,10 +69,17 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     {
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
+        AfterUpdate();
     }
 
     /// <summary>The algorithm's update from the filled <see cref="Buffer"/> (advantages and returns computed).</summary>
     protected abstract void Train(double scheduleFraction);
+
+    /// <summary>[action masks] True for an algorithm whose update passes the rollout's masks to the distribution (PPO).</summary>
+    protected virtual bool SupportsActionMasks => false;
+
+    /// <summary>Called after each update (self-play snapshots its policy here).</summary>
+    protected virtual void AfterUpdate() { }
 
     /// <summary>Called for each rollout step with the actor's outputs for the N observations (PPO keeps them for its KL terms).</summary>
     protected virtual void OnRolloutStep(int t, ReadOnlySpan<float> actorOutputs) { }
@@ -83,8 +99,20 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
             obs.CopyTo(Buffer.ObservationRow(t));
             Policy.Forward(obs, n, _stepOutputs, _stepValues);
             var actions = Buffer.ActionRow(t);
-            head.Sample(_stepOutputs, TrainRng, actions);
-            head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t));
+            if (Buffer.MaskSize > 0) // [action masks]
+            {
+                var mask = Buffer.MaskRow(t);
+                var envMask = Env.ActionMasks;
+                if (envMask.Length != mask.Length) throw new InvalidOperationException($"The env gave {envMask.Length} action-mask values at step {t}; expected {mask.Length}.");
+                envMask.CopyTo(mask);
+                head.Sample(_stepOutputs, TrainRng, actions, mask);
+                head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t), mask);
+            }
+            else
+            {
+                head.Sample(_stepOutputs, TrainRng, actions);
+                head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t));
+            }
             _stepValues.CopyTo(Buffer.Row(Buffer.Values, t));
             OnRolloutStep(t, _stepOutputs);
             ToEnvActions(actions, _envActions); // [15] clip only what the env sees
@@ -129,6 +157,31 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
         var outputs = Policy.ActorOutputs(observations, batch);
         if (deterministic) Policy.Head.Mode(outputs, actions);
         else Policy.Head.Sample(outputs, PredictRng, actions);
+    }
+
+    /// <summary>
+    /// [action masks] Actions for raw observations [B × obsDim] under legal-action masks [B × n] (true = allowed): a
+    /// masked action is never chosen. Deterministic takes the most probable allowed action. Observations are normalised
+    /// with the model's frozen statistics when it was trained with observation normalisation, as in Predict.
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> observations, ReadOnlySpan<bool> actionMasks, Span<float> actions, bool deterministic = true)
+    {
+        int od = Env.ObservationSize, p = Policy.OutputSize;
+        if (observations.Length == 0 || observations.Length % od != 0)
+            throw new ArgumentException($"observations has {observations.Length} values; expected a multiple of the observation size {od}.", nameof(observations));
+        int b = observations.Length / od;
+        if (actionMasks.Length != b * p) throw new ArgumentException($"actionMasks has {actionMasks.Length} values; expected {b} × {p} = {b * p}.", nameof(actionMasks));
+        if (actions.Length != b * Env.ActionSize) throw new ArgumentException($"actions has {actions.Length} values; expected {b * Env.ActionSize}.", nameof(actions));
+        float[]? copy = null;
+        if (Env.Find<VecNormalizeObservation>() is { } norm)
+        {
+            copy = observations.ToArray();
+            norm.Apply(copy);
+        }
+        var outputs = Policy.ActorOutputs(copy ?? observations, b);
+        if (deterministic) Policy.Head.Mode(outputs, actions, actionMasks);
+        else Policy.Head.Sample(outputs, PredictRng, actions, actionMasks);
+        ToEnvActions(actions, actions);
     }
 
     protected override void SaveState(ModelStateWriter writer)
