@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Proximal.Algorithms.Policies;
+using Proximal.Algorithms.SelfPlay;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
 using Proximal.Nn;
@@ -12,7 +13,7 @@ namespace Proximal.Algorithms.OnPolicy;
 /// and returns, then the algorithm's <see cref="Train"/> updates the policy. The actor-critic and its Adam
 /// live here, saved as parameter set "policy" and optimiser "optimizer".
 /// </summary>
-public abstract class OnPolicyAlgorithm : BaseAlgorithm
+public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaskedAgent
 {
     private readonly OnPolicyOptions _options;
     private readonly float[] _envActions, _rewards, _finalObs, _lastValues;
@@ -46,6 +47,14 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
                 throw new NotSupportedException($"{GetType().Name} does not use action masks in its update; train this env with PPO.");
         }
         Buffer = new RolloutBuffer(options.NSteps, n, od, ad, maskSize);
+        // [self-play] a two-player env gets the league as its opponent; its generator is its own (seeded apart from
+        // the root's splits), so runs on other envs draw exactly the numbers they drew before.
+        if (env.Find<ConnectFourSelfPlayVecEnv>() is { } game)
+        {
+            var selfPlay = (options as ISelfPlayOptions)?.SelfPlay ?? new SelfPlayOptions();
+            League = new SelfPlayLeague(Policy, selfPlay, (ulong)options.Seed ^ 0x5E1F_91A7_0000_0001UL, n);
+            game.Opponent = League;
+        }
         _envActions = new float[n * ad];
         _rewards = new float[n];
         _terminated = new bool[n];
@@ -78,8 +87,30 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     /// <summary>[action masks] True for an algorithm whose update passes the rollout's masks to the distribution (PPO).</summary>
     protected virtual bool SupportsActionMasks => false;
 
-    /// <summary>Called after each update (self-play snapshots its policy here).</summary>
-    protected virtual void AfterUpdate() { }
+    /// <summary>[self-play] The opponents of a two-player env (null on single-agent envs).</summary>
+    public SelfPlayLeague? League { get; }
+
+    /// <summary>[self-play] After each update: snapshot into the pool every snapshot_every updates, rate every eval_every.</summary>
+    private void AfterUpdate()
+    {
+        if (League is null) return;
+        long update = Iterations + 1; // this iteration's update; Iterations counts the finished ones
+        League.AfterUpdate(update);
+        IterationMetrics["selfplay/pool_size"] = League.PoolCount;
+        foreach (var key in IterationMetrics.Keys.Where(k => k.StartsWith("selfplay/", StringComparison.Ordinal) && k != "selfplay/pool_size").ToArray())
+            IterationMetrics.Remove(key); // ratings appear only in the rows of the updates that were rated
+        var o = League.Options;
+        if (o.EvalEvery > 0 && update % o.EvalEvery == 0)
+        {
+            var report = Ratings.Rate(Policy, o.EvalGames, (ulong)update);
+            IterationMetrics["selfplay/elo"] = report.Elo;
+            foreach (var (reference, _, result) in report.Matches)
+            {
+                IterationMetrics[$"selfplay/{reference.Name}_win_first"] = result.AsFirst.WinRate;
+                IterationMetrics[$"selfplay/{reference.Name}_win_second"] = result.AsSecond.WinRate;
+            }
+        }
+    }
 
     /// <summary>Called for each rollout step with the actor's outputs for the N observations (PPO keeps them for its KL terms).</summary>
     protected virtual void OnRolloutStep(int t, ReadOnlySpan<float> actorOutputs) { }
@@ -162,9 +193,9 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     /// <summary>
     /// [action masks] Actions for raw observations [B × obsDim] under legal-action masks [B × n] (true = allowed): a
     /// masked action is never chosen. Deterministic takes the most probable allowed action. Observations are normalised
-    /// with the model's frozen statistics when it was trained with observation normalisation, as in Predict.
+    /// with the model's frozen statistics when it was trained with observation normalisation (unless <paramref name="normalized"/>), as in Predict.
     /// </summary>
-    public void Predict(ReadOnlySpan<float> observations, ReadOnlySpan<bool> actionMasks, Span<float> actions, bool deterministic = true)
+    public void Predict(ReadOnlySpan<float> observations, ReadOnlySpan<bool> actionMasks, Span<float> actions, bool deterministic = true, bool normalized = false)
     {
         int od = Env.ObservationSize, p = Policy.OutputSize;
         if (observations.Length == 0 || observations.Length % od != 0)
@@ -173,7 +204,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
         if (actionMasks.Length != b * p) throw new ArgumentException($"actionMasks has {actionMasks.Length} values; expected {b} × {p} = {b * p}.", nameof(actionMasks));
         if (actions.Length != b * Env.ActionSize) throw new ArgumentException($"actions has {actions.Length} values; expected {b * Env.ActionSize}.", nameof(actions));
         float[]? copy = null;
-        if (Env.Find<VecNormalizeObservation>() is { } norm)
+        if (!normalized && Env.Find<VecNormalizeObservation>() is { } norm)
         {
             copy = observations.ToArray();
             norm.Apply(copy);
@@ -188,11 +219,13 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     {
         writer.AddParameters("policy", Policy.Parameters);
         if (_adam is not null) writer.AddAdam("optimizer", _adam);
+        League?.Save(writer); // [self-play]
     }
 
     protected override void RestoreState(ModelStateReader reader)
     {
         reader.RestoreParameters("policy", Policy.Parameters);
         if (_adam is not null) reader.RestoreAdam("optimizer", _adam);
+        League?.Restore(reader); // [self-play]
     }
 }
