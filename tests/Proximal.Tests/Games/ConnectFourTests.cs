@@ -238,4 +238,32 @@ public class ConnectFourTests
         Assert.True(env.HasFinalObservation[0]);
         Assert.Equal(1, env.Game(0).LearnerPlayer); // next episode of env 0: the other colour
     }
+
+    [Fact]
+    public void RegisteredSingleEnvPlaysARandomOpponentWithMasksAndPassesTheChecker()
+    {
+        using var env = Proximal.Envs.Registry.EnvRegistry.Make("ConnectFour-v0");
+        var report = Proximal.Envs.EnvChecker.Check(Proximal.Envs.Registry.EnvRegistry.Make("ConnectFour-v0"));
+        Assert.True(report.Passed, report.ToString());
+        var c4 = Assert.IsType<ConnectFourEnv>(env);
+        var obs = new float[84];
+        var rng = new Rng(3);
+        int episodes = 0;
+        c4.Reset(obs, 11);
+        for (int step = 0; step < 2000 && episodes < 30; step++)
+        {
+            var legal = Enumerable.Range(0, 7).Where(c => c4.LegalMask[c]).ToArray();
+            Assert.NotEmpty(legal);
+            var r = c4.Step([legal[rng.NextInt(legal.Length)]], obs);
+            Assert.Contains(r.Reward, new[] { -1.0, 0.0, 1.0 });
+            if (r.Reward != 0) Assert.True(r.Terminated);
+            if (r.Terminated) { episodes++; c4.Reset(obs); }
+        }
+        Assert.Equal(30, episodes);
+        // A move that is not a column (6.5) is illegal: the learner loses at once, as with a full column.
+        c4.Reset(obs, 1);
+        var s = c4.Step([6.5f], obs);
+        Assert.Equal(-1.0, s.Reward);
+        Assert.True(s.Terminated);
+    }
 }
