@@ -73,13 +73,24 @@ internal static class PlayCommand
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference (agent deterministic unless --stochastic).", steps, games));
         Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss");
-        foreach (var r in ReferencePlayer.All)
+        var opponents = new List<double>();
+        var scores = new List<double>();
+        var played = new List<int>();
+        for (int j = 0; j < ReferencePlayer.All.Count; j++)
         {
+            var r = ReferencePlayer.All[j];
             if (against != "all" && against != r.Name) continue;
             var m = Matches.Play(player, r.Create(rng.Split()), games);
             Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}", r.Name,
                 m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses));
+            if (against != "all") continue;
+            opponents.Add(Ratings.References[j]);
+            scores.Add(m.Total.Wins + 0.5 * m.Total.Draws);
+            played.Add(m.Total.Games);
         }
+        if (against == "all")
+            Console.WriteLine(string.Format(c, "Elo {0:F0} (random 0; references {1})", Elo.PerformanceRating(opponents.ToArray(), scores.ToArray(), played.ToArray()),
+                string.Join(", ", ReferencePlayer.All.Select((r, j) => $"{r.Name} {Ratings.References[j]:F0}"))));
         return 0;
     }
 
