@@ -8,6 +8,7 @@ root.Subcommands.Add(PlotCommand.Create());
 root.Subcommands.Add(EnvsCommand.Create());
 root.Subcommands.Add(Proximal.Cli.Train.TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(PlayCommand.Create());
 
 var parse = root.Parse(args);
 // A bad command line is one line naming the problem (not the parser's list of errors followed by the whole help), exit 2.

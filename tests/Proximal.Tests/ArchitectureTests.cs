@@ -23,11 +23,13 @@ public class ArchitectureTests
         "Proximal.Envs",
         "Proximal.Envs.Wrappers",
         "Proximal.Envs.ClassicControl",
+        "Proximal.Envs.Games",          // two-player games (Connect Four), reference players, the batched-opponent contract
         "Proximal.Envs.Registry",       // ids → tasks (classic control built in, others registered), TimeLimit as gym.make applies it
         "Proximal.Envs.Vector",         // VecEnvs, vector wrappers, VecEnvBuilder.ForId (uses the registry)
         "Proximal.Common",              // config binding, persistence, callback and logging abstractions
         "Proximal.Algorithms",
         "Proximal.Algorithms.Policies",
+        "Proximal.Algorithms.SelfPlay", // opponent pool, match play against references, Elo
         "Proximal.Algorithms.OnPolicy",
         "Proximal.Algorithms.OffPolicy",
         "Proximal.Algorithms.Registry",

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Proximal.Algorithms.Policies;
+using Proximal.Algorithms.SelfPlay;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
 using Proximal.Nn;
@@ -12,7 +13,7 @@ namespace Proximal.Algorithms.OnPolicy;
 /// and returns, then the algorithm's <see cref="Train"/> updates the policy. The actor-critic and its Adam
 /// live here, saved as parameter set "policy" and optimiser "optimizer".
 /// </summary>
-public abstract class OnPolicyAlgorithm : BaseAlgorithm
+public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaskedAgent
 {
     private readonly OnPolicyOptions _options;
     private readonly float[] _envActions, _rewards, _finalObs, _lastValues;
@@ -36,7 +37,24 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
         if (createAdam) _adam = new Adam(Policy.Parameters, options.LearningRate, epsilon: options.AdamEpsilon); // [3]
         int n = options.NEnvs, od = env.ObservationSize, ad = env.ActionSize;
         if (ad != Policy.ActionSize) throw new InvalidOperationException($"Action size mismatch: env {ad}, policy {Policy.ActionSize}.");
-        Buffer = new RolloutBuffer(options.NSteps, n, od, ad);
+        // [action masks] an env with legal-action masks exposes them, sized [N × n], from construction on.
+        int maskSize = env.ActionMasks.Length / n;
+        if (maskSize > 0)
+        {
+            if (!Policy.Head.SupportsActionMasks || maskSize != Policy.OutputSize || env.ActionMasks.Length != n * maskSize)
+                throw new NotSupportedException($"The env gives action masks of {env.ActionMasks.Length} values for {n} envs; masks need a Discrete action space with one entry per action ({Policy.OutputSize}).");
+            if (!SupportsActionMasks)
+                throw new NotSupportedException($"{GetType().Name} does not use action masks in its update; train this env with PPO.");
+        }
+        Buffer = new RolloutBuffer(options.NSteps, n, od, ad, maskSize);
+        // [self-play] a two-player env gets the league as its opponent; its generator is its own (seeded apart from
+        // the root's splits), so runs on other envs draw exactly the numbers they drew before.
+        if (env.Find<ConnectFourSelfPlayVecEnv>() is { } game)
+        {
+            var selfPlay = (options as ISelfPlayOptions)?.SelfPlay ?? new SelfPlayOptions();
+            League = new SelfPlayLeague(Policy, selfPlay, (ulong)options.Seed ^ 0x5E1F_91A7_0000_0001UL, n);
+            game.Opponent = League;
+        }
         _envActions = new float[n * ad];
         _rewards = new float[n];
         _terminated = new bool[n];
@@ -60,10 +78,39 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     {
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
+        AfterUpdate();
     }
 
     /// <summary>The algorithm's update from the filled <see cref="Buffer"/> (advantages and returns computed).</summary>
     protected abstract void Train(double scheduleFraction);
+
+    /// <summary>[action masks] True for an algorithm whose update passes the rollout's masks to the distribution (PPO).</summary>
+    protected virtual bool SupportsActionMasks => false;
+
+    /// <summary>[self-play] The opponents of a two-player env (null on single-agent envs).</summary>
+    public SelfPlayLeague? League { get; }
+
+    /// <summary>[self-play] After each update: snapshot into the pool every snapshot_every updates, rate every eval_every.</summary>
+    private void AfterUpdate()
+    {
+        if (League is null) return;
+        long update = Iterations + 1; // this iteration's update; Iterations counts the finished ones
+        League.AfterUpdate(update);
+        IterationMetrics["selfplay/pool_size"] = League.PoolCount;
+        foreach (var key in IterationMetrics.Keys.Where(k => k.StartsWith("selfplay/", StringComparison.Ordinal) && k != "selfplay/pool_size").ToArray())
+            IterationMetrics.Remove(key); // ratings appear only in the rows of the updates that were rated
+        var o = League.Options;
+        if (o.EvalEvery > 0 && update % o.EvalEvery == 0)
+        {
+            var report = Ratings.Rate(Policy, o.EvalGames, (ulong)update);
+            IterationMetrics["selfplay/elo"] = report.Elo;
+            foreach (var (reference, _, result) in report.Matches)
+            {
+                IterationMetrics[$"selfplay/{reference.Name}_win_first"] = result.AsFirst.WinRate;
+                IterationMetrics[$"selfplay/{reference.Name}_win_second"] = result.AsSecond.WinRate;
+            }
+        }
+    }
 
     /// <summary>Called for each rollout step with the actor's outputs for the N observations (PPO keeps them for its KL terms).</summary>
     protected virtual void OnRolloutStep(int t, ReadOnlySpan<float> actorOutputs) { }
@@ -83,8 +130,20 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
             obs.CopyTo(Buffer.ObservationRow(t));
             Policy.Forward(obs, n, _stepOutputs, _stepValues);
             var actions = Buffer.ActionRow(t);
-            head.Sample(_stepOutputs, TrainRng, actions);
-            head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t));
+            if (Buffer.MaskSize > 0) // [action masks]
+            {
+                var mask = Buffer.MaskRow(t);
+                var envMask = Env.ActionMasks;
+                if (envMask.Length != mask.Length) throw new InvalidOperationException($"The env gave {envMask.Length} action-mask values at step {t}; expected {mask.Length}.");
+                envMask.CopyTo(mask);
+                head.Sample(_stepOutputs, TrainRng, actions, mask);
+                head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t), mask);
+            }
+            else
+            {
+                head.Sample(_stepOutputs, TrainRng, actions);
+                head.LogProb(_stepOutputs, actions, Buffer.Row(Buffer.LogProbs, t));
+            }
             _stepValues.CopyTo(Buffer.Row(Buffer.Values, t));
             OnRolloutStep(t, _stepOutputs);
             ToEnvActions(actions, _envActions); // [15] clip only what the env sees
@@ -131,15 +190,42 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
         else Policy.Head.Sample(outputs, PredictRng, actions);
     }
 
+    /// <summary>
+    /// [action masks] Actions for raw observations [B × obsDim] under legal-action masks [B × n] (true = allowed): a
+    /// masked action is never chosen. Deterministic takes the most probable allowed action. Observations are normalised
+    /// with the model's frozen statistics when it was trained with observation normalisation (unless <paramref name="normalized"/>), as in Predict.
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> observations, ReadOnlySpan<bool> actionMasks, Span<float> actions, bool deterministic = true, bool normalized = false)
+    {
+        int od = Env.ObservationSize, p = Policy.OutputSize;
+        if (observations.Length == 0 || observations.Length % od != 0)
+            throw new ArgumentException($"observations has {observations.Length} values; expected a multiple of the observation size {od}.", nameof(observations));
+        int b = observations.Length / od;
+        if (actionMasks.Length != b * p) throw new ArgumentException($"actionMasks has {actionMasks.Length} values; expected {b} × {p} = {b * p}.", nameof(actionMasks));
+        if (actions.Length != b * Env.ActionSize) throw new ArgumentException($"actions has {actions.Length} values; expected {b * Env.ActionSize}.", nameof(actions));
+        float[]? copy = null;
+        if (!normalized && Env.Find<VecNormalizeObservation>() is { } norm)
+        {
+            copy = observations.ToArray();
+            norm.Apply(copy);
+        }
+        var outputs = Policy.ActorOutputs(copy ?? observations, b);
+        if (deterministic) Policy.Head.Mode(outputs, actions, actionMasks);
+        else Policy.Head.Sample(outputs, PredictRng, actions, actionMasks);
+        ToEnvActions(actions, actions);
+    }
+
     protected override void SaveState(ModelStateWriter writer)
     {
         writer.AddParameters("policy", Policy.Parameters);
         if (_adam is not null) writer.AddAdam("optimizer", _adam);
+        League?.Save(writer); // [self-play]
     }
 
     protected override void RestoreState(ModelStateReader reader)
     {
         reader.RestoreParameters("policy", Policy.Parameters);
         if (_adam is not null) reader.RestoreAdam("optimizer", _adam);
+        League?.Restore(reader); // [self-play]
     }
 }

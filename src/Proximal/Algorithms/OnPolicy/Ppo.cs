@@ -22,6 +22,7 @@ public sealed class Ppo : OnPolicyAlgorithm
     // Minibatch workspaces, allocated once.
     private readonly int[] _indices;
     private readonly float[] _mbObs, _mbActions, _mbOldLogProb, _mbOldValues, _mbAdvantages, _mbReturns, _mbOldOutputs;
+    private readonly bool[] _mbMasks; // [action masks] [m × P], empty without masks
     private readonly float[] _newLogProb, _entropy, _kl, _gradLogProb, _gradEntropy, _gradKl, _gradOutputs, _gradValues;
 
     private Ppo(VecEnv env, PpoOptions options, string? envId, bool ownsEnv)
@@ -50,7 +51,11 @@ public sealed class Ppo : OnPolicyAlgorithm
         _gradKl = new float[m];
         _gradOutputs = new float[m * p];
         _gradValues = new float[m];
+        _mbMasks = Buffer.MaskSize == 0 ? [] : new bool[m * Buffer.MaskSize]; // [action masks]
     }
+
+    /// <summary>[action masks] PPO's update applies the rollout's masks (sampling, log-probs, entropy, KL and their gradients).</summary>
+    protected override bool SupportsActionMasks => true;
 
 
     /// <summary>PPO on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
@@ -124,6 +129,7 @@ public sealed class Ppo : OnPolicyAlgorithm
             {
                 var idx = _indices.AsSpan(start, m);
                 Buffer.Gather(idx, _mbObs, _mbActions, _mbOldLogProb, _mbOldValues, _mbAdvantages, _mbReturns);
+                if (_mbMasks.Length > 0) Buffer.GatherMasks(idx, _mbMasks); // [action masks]
                 if (UsesKl)
                     for (int j = 0; j < m; j++) _oldOutputs.AsSpan(idx[j] * p, p).CopyTo(_mbOldOutputs.AsSpan(j * p, p));
                 if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_mbAdvantages); // [7]
@@ -198,30 +204,31 @@ public sealed class Ppo : OnPolicyAlgorithm
         var parameters = Policy.Parameters;
         parameters.ZeroGradients();
         var outputs = Policy.Forward(_mbObs, m, out var values);
-        head.LogProb(outputs, _mbActions, _newLogProb);
+        ReadOnlySpan<bool> mask = _mbMasks; // [action masks] empty without masks: the unmasked methods run
+        head.LogProb(outputs, _mbActions, _newLogProb, mask);
 
         // [8] surrogate and its gradient w.r.t. each new log-probability
         var stats = Surrogate.PolicyLoss(Options.Surrogate, clip, _newLogProb, _mbOldLogProb, _mbAdvantages, _gradLogProb);
         Array.Clear(_gradOutputs);
-        head.LogProbBackward(outputs, _mbActions, _gradLogProb, _gradOutputs);
+        head.LogProbBackward(outputs, _mbActions, _gradLogProb, _gradOutputs, mask);
 
         // [10] entropy bonus: loss −= c2·mean(H)
-        head.Entropy(outputs, _entropy);
+        head.Entropy(outputs, _entropy, mask);
         double entropy = Mean(_entropy);
         if (Options.EntCoef > 0)
         {
             Array.Fill(_gradEntropy, (float)(-Options.EntCoef / m));
-            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
+            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs, mask);
         }
 
         // [21] KL penalty: loss += β·mean(KL(π_old‖π)), analytic per state
         double klAnalytic = 0;
         if (UsesKl)
         {
-            head.Kl(_mbOldOutputs, outputs, _kl);
+            head.Kl(_mbOldOutputs, outputs, _kl, mask);
             klAnalytic = Mean(_kl);
             Array.Fill(_gradKl, (float)(KlBeta / m));
-            head.KlBackward(_mbOldOutputs, outputs, _gradKl, _gradOutputs);
+            head.KlBackward(_mbOldOutputs, outputs, _gradKl, _gradOutputs, mask);
         }
 
         // [9] value loss (optionally clipped), weighted by c1
@@ -238,9 +245,11 @@ public sealed class Ppo : OnPolicyAlgorithm
     /// Parameter gradients hold d L / d θ afterwards. Call <c>Policy.Head.SnapshotOld()</c> first for the KL terms.
     /// </summary>
     internal MinibatchLoss LossAndGradientOf(ReadOnlySpan<float> obs, ReadOnlySpan<float> actions, ReadOnlySpan<float> oldLogProb,
-        ReadOnlySpan<float> oldValues, ReadOnlySpan<float> advantages, ReadOnlySpan<float> returns, ReadOnlySpan<float> oldOutputs, double clip)
+        ReadOnlySpan<float> oldValues, ReadOnlySpan<float> advantages, ReadOnlySpan<float> returns, ReadOnlySpan<float> oldOutputs, double clip,
+        ReadOnlySpan<bool> masks = default)
     {
         int m = Options.MinibatchSize;
+        if (!masks.IsEmpty) masks.CopyTo(_mbMasks); // [action masks]
         obs.CopyTo(_mbObs); actions.CopyTo(_mbActions); oldLogProb.CopyTo(_mbOldLogProb); oldValues.CopyTo(_mbOldValues);
         advantages.CopyTo(_mbAdvantages); returns.CopyTo(_mbReturns);
         if (UsesKl) oldOutputs.CopyTo(_mbOldOutputs);
@@ -257,7 +266,8 @@ public sealed class Ppo : OnPolicyAlgorithm
             int rows = Math.Min(m, batch - start);
             var outputs = Policy.ActorOutputs(Buffer.Observations.AsSpan(start * od, rows * od), rows);
             var kl = _kl.AsSpan(0, rows);
-            Policy.Head.Kl(_oldOutputs.AsSpan(start * p, rows * p), outputs, kl);
+            int s = Buffer.MaskSize; // [action masks] empty span without masks
+            Policy.Head.Kl(_oldOutputs.AsSpan(start * p, rows * p), outputs, kl, Buffer.ActionMasks.AsSpan(start * s, rows * s));
             foreach (float v in kl) sum += v;
         }
         return sum / batch;

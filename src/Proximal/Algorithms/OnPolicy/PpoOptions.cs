@@ -1,3 +1,4 @@
+using Proximal.Algorithms.SelfPlay;
 using Proximal.Common.Config;
 
 namespace Proximal.Algorithms.OnPolicy;
@@ -7,8 +8,17 @@ namespace Proximal.Algorithms.OnPolicy;
 /// run ones (<see cref="AlgorithmOptions"/>). Names follow SB3/CleanRL (snake_case in YAML); defaults are the PPO
 /// paper's Table 3 (MuJoCo) settings.
 /// </summary>
-public sealed class PpoOptions : OnPolicyOptions
+public sealed class PpoOptions : OnPolicyOptions, ISelfPlayOptions
 {
+    /// <summary>Self-play settings, used on a two-player env (ConnectFour-v0); ignored elsewhere.</summary>
+    public SelfPlayOptions SelfPlay { get; set; } = new();
+
+    protected override void CopyNested()
+    {
+        base.CopyNested();
+        SelfPlay = SelfPlay.Clone();
+    }
+
     /// <summary>Samples per minibatch; N·T must be a multiple of it.</summary>
     [Range(1, 1 << 24)] public int MinibatchSize { get; set; } = 64;
     /// <summary>K, the epochs of minibatch Adam over each rollout.</summary>

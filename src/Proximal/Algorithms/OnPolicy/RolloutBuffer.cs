@@ -6,7 +6,10 @@ namespace Proximal.Algorithms.OnPolicy;
 /// </summary>
 public sealed class RolloutBuffer
 {
-    public RolloutBuffer(int steps, int envs, int observationSize, int actionSize)
+    public RolloutBuffer(int steps, int envs, int observationSize, int actionSize) : this(steps, envs, observationSize, actionSize, maskSize: 0) { }
+
+    /// <param name="maskSize">[action masks] Legal-action mask entries per row (the Discrete n), or 0 for no masks.</param>
+    public RolloutBuffer(int steps, int envs, int observationSize, int actionSize, int maskSize)
     {
         if (steps <= 0) throw new ArgumentOutOfRangeException(nameof(steps), steps, "rollout steps must be > 0.");
         if (envs <= 0) throw new ArgumentOutOfRangeException(nameof(envs), envs, "number of envs must be > 0.");
@@ -24,6 +27,23 @@ public sealed class RolloutBuffer
         Returns = new float[n];
         Terminated = new bool[n];
         Truncated = new bool[n];
+        if (maskSize < 0) throw new ArgumentOutOfRangeException(nameof(maskSize), maskSize, "mask size must be ≥ 0.");
+        MaskSize = maskSize;
+        ActionMasks = maskSize == 0 ? [] : new bool[checked(n * maskSize)];
+    }
+
+    // [action masks] the legal actions each action was sampled under, so the update uses the same distribution.
+    /// <summary>Mask entries per row; 0 when the env has no action masks.</summary>
+    public int MaskSize { get; }
+    /// <summary>[T·N × MaskSize], true = allowed; empty without masks.</summary>
+    public bool[] ActionMasks { get; }
+    public Span<bool> MaskRow(int t) => ActionMasks.AsSpan(t * Envs * MaskSize, Envs * MaskSize);
+
+    /// <summary>Copies the masks of the rows named by <paramref name="indices"/> into <paramref name="masks"/> [B × MaskSize].</summary>
+    public void GatherMasks(ReadOnlySpan<int> indices, Span<bool> masks)
+    {
+        int s = MaskSize;
+        for (int j = 0; j < indices.Length; j++) ActionMasks.AsSpan(indices[j] * s, s).CopyTo(masks.Slice(j * s, s));
     }
 
     public int Steps { get; }

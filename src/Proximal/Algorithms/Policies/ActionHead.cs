@@ -39,6 +39,32 @@ public abstract class ActionHead
     /// <summary>Remembers the current state-independent parameters (the Gaussian log-std) as the "old" policy's.</summary>
     public virtual void SnapshotOld() { }
 
+    // ---------------------------------------------------------------- [action masks]
+    // Additive overloads with a legal-action mask [B × OutputSize] (true = allowed). An EMPTY mask calls the unmasked
+    // method above, so unmasked runs stay bit-identical; only the categorical head accepts a non-empty one.
+
+    public virtual void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) Sample(output, rng, actions); else throw MasksUnsupported(); }
+    public virtual void Mode(ReadOnlySpan<float> output, Span<float> actions, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) Mode(output, actions); else throw MasksUnsupported(); }
+    public virtual void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) LogProb(output, actions, logProb); else throw MasksUnsupported(); }
+    public virtual void Entropy(ReadOnlySpan<float> output, Span<float> entropy, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) Entropy(output, entropy); else throw MasksUnsupported(); }
+    public virtual void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) Kl(oldOutput, newOutput, kl); else throw MasksUnsupported(); }
+    public virtual void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) LogProbBackward(output, actions, gradLogProb, gradOutput); else throw MasksUnsupported(); }
+    public virtual void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) EntropyBackward(output, gradEntropy, gradOutput); else throw MasksUnsupported(); }
+    public virtual void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput, ReadOnlySpan<bool> mask)
+    { if (mask.IsEmpty) KlBackward(oldOutput, newOutput, gradKl, gradOutput); else throw MasksUnsupported(); }
+
+    /// <summary>True when this head accepts a non-empty action mask (the categorical head).</summary>
+    public virtual bool SupportsActionMasks => false;
+
+    private NotSupportedException MasksUnsupported() => new($"Action masks need a Discrete action space; this policy's head is {GetType().Name}.");
+
     /// <summary>The head for an action space: Categorical, MultiCategorical, or diagonal Gaussian.</summary>
     public static ActionHead For(Space actionSpace, Func<ReadOnlyMemory<float>>? logStd = null, Func<Memory<float>>? logStdGradient = null) => actionSpace switch
     {
@@ -66,6 +92,17 @@ public sealed class CategoricalHead(int n, int start = 0) : ActionHead
     public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput);
     public override void FisherVectorProduct(ReadOnlySpan<float> output, ReadOnlySpan<float> vOutput, ReadOnlySpan<float> vLogStd, Span<float> resultOutput, Span<float> resultLogStd)
         => _d.FisherVectorProduct(output, vOutput, resultOutput);
+
+    // [action masks]: the distribution treats a masked logit as −∞ (probability 0, never sampled, gradient exactly 0).
+    public override bool SupportsActionMasks => true;
+    public override void Sample(ReadOnlySpan<float> output, Rng rng, Span<float> actions, ReadOnlySpan<bool> mask) => _d.Sample(output, rng, actions, mask);
+    public override void Mode(ReadOnlySpan<float> output, Span<float> actions, ReadOnlySpan<bool> mask) => _d.Mode(output, actions, mask);
+    public override void LogProb(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, Span<float> logProb, ReadOnlySpan<bool> mask) => _d.LogProb(output, actions, logProb, mask);
+    public override void Entropy(ReadOnlySpan<float> output, Span<float> entropy, ReadOnlySpan<bool> mask) => _d.Entropy(output, entropy, mask);
+    public override void Kl(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, Span<float> kl, ReadOnlySpan<bool> mask) => _d.Kl(oldOutput, newOutput, kl, mask);
+    public override void LogProbBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> actions, ReadOnlySpan<float> gradLogProb, Span<float> gradOutput, ReadOnlySpan<bool> mask) => _d.LogProbBackward(output, actions, gradLogProb, gradOutput, mask);
+    public override void EntropyBackward(ReadOnlySpan<float> output, ReadOnlySpan<float> gradEntropy, Span<float> gradOutput, ReadOnlySpan<bool> mask) => _d.EntropyBackward(output, gradEntropy, gradOutput, mask);
+    public override void KlBackward(ReadOnlySpan<float> oldOutput, ReadOnlySpan<float> newOutput, ReadOnlySpan<float> gradKl, Span<float> gradOutput, ReadOnlySpan<bool> mask) => _d.KlBackward(oldOutput, newOutput, gradKl, gradOutput, mask);
 }
 
 /// <summary>Independent categoricals over concatenated logits (MultiDiscrete).</summary>

@@ -38,7 +38,10 @@ public static class Evaluation
         env.Reset(obs, seed);
         while (returns.Count < episodes)
         {
-            agent.Predict(obs, actions, deterministic, normalized: true); // the env normalises (frozen, the training statistics)
+            if (!env.ActionMasks.IsEmpty && agent is IMaskedAgent masked) // legal moves only, on envs with action masks
+                masked.Predict(obs, env.ActionMasks, actions, deterministic, normalized: true);
+            else
+                agent.Predict(obs, actions, deterministic, normalized: true); // the env normalises (frozen, the training statistics)
             env.Step(actions, obs, rewards, term, trunc);
             while (log.TryDequeue(out var e))
             {

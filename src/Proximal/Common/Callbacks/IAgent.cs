@@ -28,3 +28,12 @@ public interface IAgent
     /// <summary>Writes the model file (atomic: a crash never leaves a half-written file in its place).</summary>
     void Save(string path);
 }
+
+/// <summary>
+/// An agent that can act under legal-action masks ([B × n], true = allowed), as envs with
+/// <see cref="Envs.Vector.VecEnv.ActionMasks"/> need (e.g. Connect Four). Evaluation uses it when the env has masks.
+/// </summary>
+public interface IMaskedAgent
+{
+    void Predict(ReadOnlySpan<float> observations, ReadOnlySpan<bool> actionMasks, Span<float> actions, bool deterministic = true, bool normalized = false);
+}

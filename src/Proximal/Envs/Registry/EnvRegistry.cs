@@ -1,4 +1,5 @@
 using Proximal.Envs.ClassicControl;
+using Proximal.Envs.Games;
 using Proximal.Envs.Wrappers;
 
 namespace Proximal.Envs.Registry;
@@ -53,6 +54,8 @@ public static class EnvRegistry
             "Mountain car with a continuous force; Box(1)."));
         Register(new EnvSpec("Pendulum-v1", o => { o.EnsureOnlyParameters("Pendulum-v1", "g"); return new Pendulum(o.GetParameter("g", 10.0)); }, 200, null,
             "Swing up and hold an inverted pendulum; Box(1)."));
+        Register(new EnvSpec("ConnectFour-v0", o => { o.EnsureOnlyParameters("ConnectFour-v0"); return new ConnectFourEnv(); }, null, null,
+            "Connect Four 7×6, two players, legal-move masks; a VecEnv plays self-play (single env: vs random); Discrete(7)."));
     }
 
     /// <summary>Registered ids, sorted.</summary>

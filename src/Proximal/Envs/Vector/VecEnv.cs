@@ -39,6 +39,14 @@ public abstract class VecEnv : IDisposable
     /// <summary>Number of Step calls since construction.</summary>
     public abstract long StepCount { get; }
 
+    // [action masks] (self-play) — additive: envs without masks return empty and nothing else changes.
+    /// <summary>
+    /// Legal actions of the current observations, [N × n] for a Discrete(n) action space (true = allowed), refreshed by
+    /// every Reset and Step; empty when the env has no masks. Learners pass it to the categorical distribution so a
+    /// masked action is never sampled and gets no probability or gradient.
+    /// </summary>
+    public virtual ReadOnlySpan<bool> ActionMasks => default;
+
     public abstract void Dispose();
 
     /// <summary>
@@ -91,6 +99,7 @@ public abstract class VecEnvWrapper(VecEnv inner) : VecEnv
     public override ReadOnlySpan<bool> HasFinalObservation => Inner.HasFinalObservation;
     public override EpisodeLog? Episodes => Inner.Episodes;
     public override long StepCount => Inner.StepCount;
+    public override ReadOnlySpan<bool> ActionMasks => Inner.ActionMasks; // [action masks]
 
     public override void Reset(Span<float> observations, ulong? seed = null) => Inner.Reset(observations, seed);
 

@@ -31,8 +31,26 @@ public sealed class VecEnvBuilder
     public static VecEnvBuilder ForId(string id, int numEnvs, EnvOptions? options = null)
     {
         EnvRegistry.GetSpec(id); // fail early, with suggestions, on an unknown id
-        return new VecEnvBuilder(_ => EnvRegistry.Make(id, options), numEnvs);
+        var b = new VecEnvBuilder(_ => EnvRegistry.Make(id, options), numEnvs);
+        if (VectorTasks.TryGetValue(id, out var vector))
+        {
+            options?.EnsureOnlyParameters(id);
+            b._vectorBase = vector;
+        }
+        return b;
     }
+
+    /// <summary>
+    /// Ids whose vector form is not N copies of the single env: two-player games, where the opponent moves inside the
+    /// VecEnv's step, batched over the N games (self-play). Their single env (<see cref="EnvRegistry.Make"/>) is the same
+    /// game against a fixed opponent.
+    /// </summary>
+    private static readonly Dictionary<string, Func<int, VecEnv>> VectorTasks = new(StringComparer.Ordinal)
+    {
+        ["ConnectFour-v0"] = n => new ConnectFourSelfPlayVecEnv(n),
+    };
+
+    private Func<int, VecEnv>? _vectorBase;
 
     /// <summary>1 = <see cref="SyncVecEnv"/>; more = <see cref="ThreadedVecEnv"/> with that many threads.</summary>
     public VecEnvBuilder Threads(int threads)
@@ -50,7 +68,8 @@ public sealed class VecEnvBuilder
 
     public VecEnv Build()
     {
-        VecEnv env = _threads == 1 ? new SyncVecEnv(_factory, _numEnvs) : new ThreadedVecEnv(_factory, _numEnvs, _threads);
+        VecEnv env = _vectorBase is { } vb ? vb(_numEnvs)
+            : _threads == 1 ? new SyncVecEnv(_factory, _numEnvs) : new ThreadedVecEnv(_factory, _numEnvs, _threads);
         try
         {
             if (_statistics) env = new VecEpisodeStatistics(env);

@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Globalization;
+using Proximal.Algorithms;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.Registry;
+using Proximal.Algorithms.SelfPlay;
+using Proximal.Common.Persistence;
+using Proximal.Envs.Games;
+using Proximal.Envs.Registry;
+using Proximal.Numerics;
+using Proximal.Training.Runs;
+
+namespace Proximal.Cli;
+
+/// <summary>
+/// <c>proximal play MODEL|RUN_DIR [--first human|agent] [--stochastic] [--seed S]</c>: a person plays Connect Four against a
+/// trained self-play agent in the terminal. <c>--against random|minimax1|minimax2|minimax4|all --games N</c> instead plays
+/// the agent against the reference players and prints its results as first and as second player.
+/// </summary>
+internal static class PlayCommand
+{
+    public const string GameEnvId = "ConnectFour-v0";
+
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "A Connect Four model written by `proximal train --env ConnectFour-v0` (model.zip or a checkpoint), or its run folder." };
+        var first = new Option<string>("--first") { Description = "Who moves first: human (default) or agent.", DefaultValueFactory = _ => "human" };
+        var stochastic = new Option<bool>("--stochastic") { Description = "The agent samples its moves instead of playing its most likely legal move." };
+        var seed = CliParsing.WholeOption("--seed", "Seed of the agent's sampling and of the reference players' tie-breaks (default 1).");
+        var against = new Option<string?>("--against") { Description = "No person: play the agent against random, minimax1, minimax2, minimax4 or all of them." };
+        var games = CliParsing.IntOption("--games", "-n", "Games per colour with --against.", 100);
+        var cmd = new Command("play", "Play Connect Four against a trained agent in the terminal (or rate it against reference players with --against).");
+        cmd.Arguments.Add(model);
+        foreach (var o in new Option[] { first, stochastic, seed, against, games }) cmd.Options.Add(o);
+        cmd.SetAction(pr => Run(pr.GetValue(model)!, pr.GetValue(first)!, pr.GetValue(stochastic), pr.GetValue(seed) ?? 1, pr.GetValue(against), pr.GetValue(games)));
+        return cmd;
+    }
+
+    private static int Usage(string m) { Console.Error.WriteLine($"error: {m}"); return CliParsing.ExitUsage; }
+
+    private static int Run(string path, string first, bool stochastic, long seed, string? against, int games)
+    {
+        if (first is not ("human" or "agent")) return Usage($"--first must be human or agent (got '{first}').");
+        if (seed < 0) return Usage($"--seed must be >= 0 (got {seed}).");
+        if (games <= 0) return Usage($"--games must be at least 1 (got {games}).");
+        if (against is not null && against != "all" && ReferencePlayer.All.All(r => r.Name != against))
+            return Usage($"--against must be one of {string.Join(", ", ReferencePlayer.All.Select(r => r.Name))} or all (got '{against}').");
+        if (Directory.Exists(path))
+        {
+            string inFolder = Path.Combine(path, RunDirectory.ModelFileName);
+            if (!File.Exists(inFolder)) return Usage($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file.");
+            path = inFolder;
+        }
+        if (!File.Exists(path)) return Usage($"model file {path} does not exist.");
+
+        BaseAlgorithm loaded;
+        try { loaded = AlgorithmRegistry.Load(path); }
+        catch (ModelFileException e) { return Usage(e.Message); }
+        catch (Exception e) when (e is ArgumentException or UnknownEnvException or NotSupportedException or InvalidDataException)
+        { return Usage($"cannot load {path}: {e.Message}"); }
+        using (loaded)
+        {
+            if (loaded is not OnPolicyAlgorithm agent || loaded.EnvId != GameEnvId)
+                return Usage($"{path} was trained on {loaded.EnvId ?? "an unregistered env"} with {loaded.Algorithm}; play needs a {GameEnvId} model of an on-policy algorithm (ppo).");
+            var rng = new Rng((ulong)seed);
+            var player = new PolicyPlayer(agent.Policy, deterministic: !stochastic, rng.Split());
+            return against is null ? Interactive(player, first == "human") : Rate(player, against, games, rng, agent.NumTimesteps);
+        }
+    }
+
+    private static int Rate(IConnectFourPlayer player, string against, int games, Rng rng, long steps)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference (agent deterministic unless --stochastic).", steps, games));
+        Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss");
+        var opponents = new List<double>();
+        var scores = new List<double>();
+        var played = new List<int>();
+        for (int j = 0; j < ReferencePlayer.All.Count; j++)
+        {
+            var r = ReferencePlayer.All[j];
+            if (against != "all" && against != r.Name) continue;
+            var m = Matches.Play(player, r.Create(rng.Split()), games);
+            Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}", r.Name,
+                m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses));
+            if (against != "all") continue;
+            opponents.Add(Ratings.References[j]);
+            scores.Add(m.Total.Wins + 0.5 * m.Total.Draws);
+            played.Add(m.Total.Games);
+        }
+        if (against == "all")
+            Console.WriteLine(string.Format(c, "Elo {0:F0} (random 0; references {1})", Elo.PerformanceRating(opponents.ToArray(), scores.ToArray(), played.ToArray()),
+                string.Join(", ", ReferencePlayer.All.Select((r, j) => $"{r.Name} {Ratings.References[j]:F0}"))));
+        return 0;
+    }
+
+    private static int Interactive(IConnectFourPlayer agent, bool humanFirst)
+    {
+        int human = humanFirst ? 0 : 1;
+        Console.WriteLine($"Connect Four: you are {(human == 0 ? 'X' : 'O')} and move {(humanFirst ? "first" : "second")}. Type a column number 1-7 (q quits).");
+        var board = new ConnectFour();
+        while (true)
+        {
+            int column;
+            if (board.PlayerToMove == human)
+            {
+                Console.Write(board.ToString());
+                int? chosen = ReadMove(board);
+                if (chosen is null) { Console.WriteLine("Game abandoned."); return 0; }
+                column = chosen.Value;
+            }
+            else
+            {
+                column = agent.ChooseMove(board);
+                Console.WriteLine($"Agent plays column {column + 1}.");
+            }
+            var outcome = board.Play(column);
+            if (outcome == GameOutcome.Ongoing) continue;
+            Console.Write(board.ToString());
+            Console.WriteLine(outcome == GameOutcome.Draw ? "Draw: the board is full." : board.PlayerToMove == human ? "The agent wins." : "You win!");
+            return 0;
+        }
+    }
+
+    /// <summary>A legal column (0-based) from stdin, re-prompting after bad input; null on q or end of input.</summary>
+    private static int? ReadMove(in ConnectFour board)
+    {
+        while (true)
+        {
+            Console.Write("Your move (1-7): ");
+            string? line = Console.ReadLine();
+            if (line is null) { Console.WriteLine(); return null; }
+            line = line.Trim();
+            if (line is "q" or "quit") return null;
+            if (!int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > ConnectFour.Columns)
+            {
+                Console.WriteLine($"'{line}' is not a column: type a number from 1 to 7 (or q to quit).");
+                continue;
+            }
+            if (!board.IsLegal(n - 1))
+            {
+                Console.WriteLine($"Column {n} is full: choose another.");
+                continue;
+            }
+            return n - 1;
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using Proximal.Algorithms.Policies;
+using Proximal.Envs.Games;
+using Proximal.Numerics;
+
+namespace Proximal.Algorithms.SelfPlay;
+
+/// <summary>Wins, draws and losses of one player over a set of games.</summary>
+public readonly record struct MatchRecord(int Wins, int Draws, int Losses)
+{
+    public int Games => Wins + Draws + Losses;
+    /// <summary>Points per game: a win 1, a draw ½.</summary>
+    public double Score => Games == 0 ? double.NaN : (Wins + 0.5 * Draws) / Games;
+    public double WinRate => Games == 0 ? double.NaN : (double)Wins / Games;
+    public static MatchRecord operator +(MatchRecord a, MatchRecord b) => new(a.Wins + b.Wins, a.Draws + b.Draws, a.Losses + b.Losses);
+}
+
+/// <summary>A player's results against one opponent, moving first and moving second reported apart.</summary>
+public readonly record struct MatchResult(MatchRecord AsFirst, MatchRecord AsSecond)
+{
+    public MatchRecord Total => AsFirst + AsSecond;
+}
+
+/// <summary>Plays Connect Four games between two players.</summary>
+public static class Matches
+{
+    /// <summary>One game; returns 0 when <paramref name="first"/> wins, 1 when <paramref name="second"/> wins, −1 for a draw.</summary>
+    public static int PlayGame(IConnectFourPlayer first, IConnectFourPlayer second)
+    {
+        var board = new ConnectFour();
+        while (true)
+        {
+            var mover = board.PlayerToMove == 0 ? first : second;
+            int column = mover.ChooseMove(board);
+            int player = board.PlayerToMove;
+            var outcome = board.Play(column); // an illegal choice throws: players must respect the rules
+            if (outcome == GameOutcome.Win) return player;
+            if (outcome == GameOutcome.Draw) return -1;
+        }
+    }
+
+    /// <summary><paramref name="gamesPerColour"/> games with <paramref name="player"/> first and as many with it second.</summary>
+    public static MatchResult Play(IConnectFourPlayer player, IConnectFourPlayer opponent, int gamesPerColour)
+    {
+        if (gamesPerColour < 0) throw new ArgumentOutOfRangeException(nameof(gamesPerColour), gamesPerColour, "games must be ≥ 0.");
+        int w1 = 0, d1 = 0, l1 = 0, w2 = 0, d2 = 0, l2 = 0;
+        for (int g = 0; g < gamesPerColour; g++)
+        {
+            int r = PlayGame(player, opponent);
+            if (r == 0) w1++; else if (r == 1) l1++; else d1++;
+            r = PlayGame(opponent, player);
+            if (r == 1) w2++; else if (r == 0) l2++; else d2++;
+        }
+        return new MatchResult(new MatchRecord(w1, d1, l1), new MatchRecord(w2, d2, l2));
+    }
+}
+
+/// <summary>
+/// A trained actor-critic as a Connect Four player: it sees the board from its own side (as in training) and plays
+/// the most probable legal column (deterministic), or samples among the legal columns from <paramref name="rng"/>.
+/// </summary>
+public sealed class PolicyPlayer(ActorCritic policy, bool deterministic = true, Rng? rng = null) : IConnectFourPlayer
+{
+    private readonly float[] _obs = new float[2 * ConnectFour.Cells];
+    private readonly bool[] _mask = new bool[ConnectFour.Columns];
+    private readonly float[] _action = new float[1];
+    private readonly Rng _rng = rng ?? new Rng(0);
+
+    public int ChooseMove(in ConnectFour board)
+    {
+        board.WriteObservation(_obs);
+        board.WriteLegalMask(_mask);
+        var outputs = policy.ActorOutputs(_obs, 1);
+        if (deterministic) policy.Head.Mode(outputs, _action, _mask);
+        else policy.Head.Sample(outputs, _rng, _action, _mask);
+        return (int)_action[0];
+    }
+}

@@ -1,0 +1,134 @@
+using Proximal.Algorithms.Policies;
+using Proximal.Common.Persistence;
+using Proximal.Envs.Games;
+using Proximal.Numerics;
+
+namespace Proximal.Algorithms.SelfPlay;
+
+/// <summary>Options types that carry self-play settings (PPO's).</summary>
+public interface ISelfPlayOptions
+{
+    SelfPlayOptions SelfPlay { get; }
+}
+
+/// <summary>
+/// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
+/// bounded pool of past snapshots (flat parameter copies, oldest replaced first). Each episode draws its slot once:
+/// the latest with probability latest_probability, else a uniformly chosen snapshot. Opponents SAMPLE their moves
+/// from their policy under the legal-move mask, one batched forward per slot in use. Everything random comes from the
+/// league's own generator, saved with the model with the pool, so a resumed run continues bit-exactly.
+/// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
+/// already playing that position continue against the newer snapshot.</para>
+/// </summary>
+public sealed class SelfPlayLeague : IBatchOpponent
+{
+    private readonly ActorCritic _learner, _snapshotNet;
+    private readonly SelfPlayOptions _options;
+    private readonly float[][] _pool;
+    private int _count, _next, _loaded = -1;
+    private readonly Rng _rng;
+    private readonly float[] _obs, _actions;
+    private readonly bool[] _mask;
+    private readonly int[] _rows;
+    private readonly int _od, _ad;
+
+    public SelfPlayLeague(ActorCritic learner, SelfPlayOptions options, ulong seed, int maxBatch)
+    {
+        _learner = learner ?? throw new ArgumentNullException(nameof(learner));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        if (!learner.Head.SupportsActionMasks) throw new NotSupportedException("Self-play needs a Discrete action space (legal-move masks).");
+        _snapshotNet = new ActorCritic(learner.ObservationSpace, learner.ActionSpace, learner.Options, new Rng(0));
+        _pool = new float[options.PoolSize][];
+        _rng = new Rng(seed);
+        _od = learner.ObservationSize;
+        _ad = learner.OutputSize;
+        _obs = new float[maxBatch * _od];
+        _mask = new bool[maxBatch * _ad];
+        _actions = new float[maxBatch];
+        _rows = new int[maxBatch];
+        AddSnapshot(); // the initial policy: the pool is never empty
+    }
+
+    public SelfPlayOptions Options => _options;
+    /// <summary>Snapshots in the pool (1..pool_size).</summary>
+    public int PoolCount => _count;
+    /// <summary>Snapshot <paramref name="k"/> (0 = oldest position in the ring storage, not by age).</summary>
+    public ReadOnlySpan<float> Snapshot(int k) => (uint)k < (uint)_count ? _pool[k] : throw new ArgumentOutOfRangeException(nameof(k));
+
+    /// <summary>Copies the learner's current parameters into the pool (replacing the oldest when full).</summary>
+    public void AddSnapshot()
+    {
+        var p = _learner.Parameters.Values;
+        var slot = _pool[_next] ??= new float[p.Length];
+        p.CopyTo(slot, 0);
+        if (_loaded == _next) _loaded = -1;
+        _next = (_next + 1) % _pool.Length;
+        _count = Math.Min(_count + 1, _pool.Length);
+    }
+
+    /// <summary>Called after update number <paramref name="update"/> (from 1): snapshots on every snapshot_every-th.</summary>
+    public void AfterUpdate(long update)
+    {
+        if (update % _options.SnapshotEvery == 0) AddSnapshot();
+    }
+
+    public int DrawSlot()
+    {
+        double u = _rng.NextDouble();
+        return u < _options.LatestProbability ? 0 : 1 + _rng.NextInt(_count);
+    }
+
+    public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
+    {
+        int b = slots.Length;
+        if (b > _rows.Length) throw new ArgumentException($"The league was built for batches of at most {_rows.Length} games; got {b}.", nameof(slots));
+        for (int s = 0; s <= _count; s++)
+        {
+            int k = 0;
+            for (int i = 0; i < b; i++)
+            {
+                if (slots[i] != s) continue;
+                observations.Slice(i * _od, _od).CopyTo(_obs.AsSpan(k * _od, _od));
+                legal.Slice(i * _ad, _ad).CopyTo(_mask.AsSpan(k * _ad, _ad));
+                _rows[k++] = i;
+            }
+            if (k == 0) continue;
+            ActorCritic net = _learner;
+            if (s > 0)
+            {
+                if (_loaded != s - 1) { _pool[s - 1].CopyTo(_snapshotNet.Parameters.Values, 0); _loaded = s - 1; }
+                net = _snapshotNet;
+            }
+            var outputs = net.ActorOutputs(_obs.AsSpan(0, k * _od), k);
+            net.Head.Sample(outputs, _rng, _actions.AsSpan(0, k), _mask.AsSpan(0, k * _ad));
+            for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
+        }
+        for (int i = 0; i < b; i++)
+            if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
+    }
+
+    public void Save(ModelStateWriter writer)
+    {
+        int p = _learner.Parameters.Count;
+        var flat = new float[_count * p];
+        for (int k = 0; k < _count; k++) _pool[k].CopyTo(flat, k * p);
+        writer.Add(new ModelArray("selfplay/pool", flat));
+        writer.Metadata["selfplay_pool_count"] = _count;
+        writer.Metadata["selfplay_pool_next"] = _next;
+        writer.AddRng("selfplay", _rng);
+    }
+
+    public void Restore(ModelStateReader reader)
+    {
+        int count = checked((int)reader.GetLong("selfplay_pool_count")), next = checked((int)reader.GetLong("selfplay_pool_next"));
+        if (count < 1 || count > _pool.Length || next < 0 || next >= _pool.Length)
+            throw new ModelFileException(reader.Path, $"model file {reader.Path}: self-play pool of {count} (next {next}) does not fit pool_size {_pool.Length}.");
+        int p = _learner.Parameters.Count;
+        var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
+        for (int k = 0; k < count; k++) flat.Slice(k * p, p).CopyTo(_pool[k] ??= new float[p]);
+        _count = count;
+        _next = next;
+        _loaded = -1;
+        reader.RestoreRng("selfplay", _rng);
+    }
+}

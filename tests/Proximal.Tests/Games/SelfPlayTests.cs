@@ -1,0 +1,144 @@
+using Proximal.Algorithms;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.Policies;
+using Proximal.Algorithms.Registry;
+using Proximal.Algorithms.SelfPlay;
+using Proximal.Common.Callbacks;
+using Proximal.Envs.Games;
+using Proximal.Envs.Vector;
+using Proximal.Numerics;
+using Proximal.Spaces;
+
+namespace Proximal.Tests.Games;
+
+public class SelfPlayTests
+{
+    [Fact]
+    public void EloExpectedScoreAndUpdateMatchHandComputedValues()
+    {
+        // Equal ratings: E = 0.5; a win with K = 32 moves each by 16.
+        Assert.Equal(0.5, Elo.Expected(1500, 1500), 15);
+        var (a, b) = Elo.Update(1500, 1500, 1.0, 32);
+        Assert.Equal(1516, a, 12);
+        Assert.Equal(1484, b, 12);
+        // 400 points apart: E = 1/(1 + 10^-1) = 10/11. The stronger player's loss costs 32·10/11 = 29.0909...
+        Assert.Equal(10.0 / 11.0, Elo.Expected(1900, 1500), 15);
+        (a, b) = Elo.Update(1900, 1500, 0.0, 32);
+        Assert.Equal(1900 - 320.0 / 11.0, a, 10);
+        Assert.Equal(1500 + 320.0 / 11.0, b, 10);
+        // A draw between 1600 and 1400 with K = 20: E = 1/(1 + 10^-0.5) = 0.759747...; change 20·(0.5 − E) = −5.19494...
+        double e = 1 / (1 + Math.Pow(10, -0.5));
+        Assert.Equal(0.7597469266479578, e, 14);
+        (a, _) = Elo.Update(1600, 1400, 0.5, 20);
+        Assert.Equal(1600 - 5.194938532959156, a, 10);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Elo.Update(0, 0, 1.5));
+    }
+
+    [Fact]
+    public void PerformanceRatingSolvesTheLikelihoodEquation()
+    {
+        // 75 % against a 0-rated opponent over 99 games (+ the virtual draw: 74.75 of 100): E = 0.7475 → r = 400·log10(E/(1−E)).
+        double r = Elo.PerformanceRating([0.0], [74.25], [99]);
+        Assert.Equal(400 * Math.Log10(0.7475 / 0.2525), r, 6);
+        // Even score against two opponents symmetric about 100 gives 100.
+        Assert.Equal(100, Elo.PerformanceRating([0.0, 200.0], [10, 10], [20, 20]), 6);
+        // All wins stay finite.
+        Assert.InRange(Elo.PerformanceRating([0.0], [50], [50]), 500, 1000);
+    }
+
+    [Fact]
+    public void PoolSamplingProportionsMatchTheMix()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
+        var league = new SelfPlayLeague(policy, new SelfPlayOptions { LatestProbability = 0.8, PoolSize = 4 }, seed: 12345, maxBatch: 1);
+        for (int k = 0; k < 5; k++) league.AddSnapshot(); // 6 snapshots into a pool of 4: bounded
+        Assert.Equal(4, league.PoolCount);
+        const int n = 200_000;
+        var counts = new int[5];
+        for (int i = 0; i < n; i++) counts[league.DrawSlot()]++;
+        // Each count is binomial(n, p): allow 4.5 standard deviations (a false alarm about 1 in 150 000 per check).
+        void Check(int count, double p, string what)
+        {
+            double sd = Math.Sqrt(n * p * (1 - p));
+            Assert.True(Math.Abs(count - n * p) <= 4.5 * sd, $"{what}: {count} of {n}, expected {n * p} ± {4.5 * sd:F0}");
+        }
+        Check(counts[0], 0.8, "latest");
+        for (int s = 1; s <= 4; s++) Check(counts[s], 0.2 / 4, $"snapshot {s}");
+    }
+
+    [Fact]
+    public void SnapshotsJoinEveryKUpdatesAndOpponentsRespectMasks()
+    {
+        var o = SmallOptions();
+        using var ppo = new Ppo(new ConnectFourSelfPlayVecEnv(o.NEnvs), o);
+        Assert.NotNull(ppo.League);
+        Assert.Equal(1, ppo.League!.PoolCount);           // the initial policy
+        ppo.Learn(3 * o.NEnvs * o.NSteps);                  // 3 updates, snapshot_every 2 → one more
+        Assert.Equal(2, ppo.League.PoolCount);
+        Assert.Equal(ppo.Policy.Parameters.Values.Length, ppo.League.Snapshot(1).Length);
+        // The league's moves: only legal columns, over many random masks.
+        var rng = new Rng(3);
+        const int b = 4; // the league serves batches up to n_envs
+        var obs = new float[b * 84];
+        var slots = new int[b];
+        var actions = new int[b];
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var mask = Proximal.Tests.Distributions.Reference.RandomMask(rng, b, 7, 0.3);
+            for (int i = 0; i < b; i++) slots[i] = rng.NextInt(ppo.League.PoolCount + 1);
+            ppo.League.Act(obs, mask, slots, actions);
+            for (int i = 0; i < b; i++) Assert.True(mask[i * 7 + actions[i]]);
+        }
+    }
+
+    private static PpoOptions SmallOptions() => new()
+    {
+        NEnvs = 4, NSteps = 32, MinibatchSize = 64, NEpochs = 2, Seed = 9, EntCoef = 0.01, AnnealLr = true,
+        Policy = new PolicyOptions { HiddenSizes = [32] },
+        SelfPlay = new SelfPlayOptions { LatestProbability = 0.5, PoolSize = 3, SnapshotEvery = 2, EvalEvery = 7, EvalGames = 2 },
+    };
+
+    [Fact]
+    public void SelfPlayRunResumesBitIdentically()
+    {
+        var o = SmallOptions();
+        int iter = o.NEnvs * o.NSteps;
+        string dir = Directory.CreateTempSubdirectory("proximal-selfplay-").FullName;
+        try
+        {
+            using var straight = Ppo.Create("ConnectFour-v0", o);
+            straight.Learn(7 * iter);
+
+            string path = Path.Combine(dir, "half.zip");
+            using (var first = Ppo.Create("ConnectFour-v0", o))
+            {
+                first.Learn(7 * iter, [new LambdaCallback((a, _) => a.NumTimesteps < 4 * iter)]);
+                first.Save(path);
+            }
+            using var resumed = (Ppo)AlgorithmRegistry.Load(path);
+            Assert.Equal(4 * iter, resumed.NumTimesteps);
+            resumed.Learn(3 * iter, schedule: ScheduleMode.Continue);
+
+            Assert.Equal(straight.NumTimesteps, resumed.NumTimesteps);
+            Assert.Equal(straight.Policy.Parameters.Values, resumed.Policy.Parameters.Values);
+            Assert.Equal(straight.League!.PoolCount, resumed.League!.PoolCount);
+            for (int k = 0; k < straight.League.PoolCount; k++) Assert.Equal(straight.League.Snapshot(k).ToArray(), resumed.League.Snapshot(k).ToArray());
+            Assert.Equal(straight.Metrics["rollout/episode_return_mean"], resumed.Metrics["rollout/episode_return_mean"]);
+            Assert.Equal(straight.Metrics["selfplay/elo"], resumed.Metrics["selfplay/elo"]); // update 7 is rated in both
+            Assert.True(straight.Metrics["rollout/episodes"] > 0);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void MatchesReportFirstAndSecondPlayerSeparately()
+    {
+        var m = Matches.Play(new MinimaxPlayer(2, new Rng(1)), new RandomPlayer(new Rng(2)), 20);
+        Assert.Equal(20, m.AsFirst.Games);
+        Assert.Equal(20, m.AsSecond.Games);
+        Assert.True(m.AsFirst.WinRate >= 0.9 && m.AsSecond.WinRate >= 0.9, $"minimax depth 2 should crush random: {m}");
+        var refs = Ratings.References;
+        Assert.Equal(0, refs[0]);
+        Assert.True(refs[1] > refs[0] + 100 && refs[2] > refs[1] && refs[3] > refs[2], $"reference ladder {string.Join(", ", refs)}");
+    }
+}
