@@ -23,6 +23,7 @@ public class ArchitectureTests
         "Proximal.Envs",
         "Proximal.Envs.Wrappers",
         "Proximal.Envs.ClassicControl",
+        "Proximal.Envs.Memory",         // tasks that need memory (RememberCue)
         "Proximal.Envs.Registry",       // ids → tasks (classic control built in, others registered), TimeLimit as gym.make applies it
         "Proximal.Envs.Vector",         // VecEnvs, vector wrappers, VecEnvBuilder.ForId (uses the registry)
         "Proximal.Common",              // config binding, persistence, callback and logging abstractions
