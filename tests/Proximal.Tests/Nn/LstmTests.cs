@@ -10,11 +10,14 @@ public class LstmTests
     /// theta is the flat parameter vector; h0 and c0 are [B × H]. Returns h of every step [T × B × H].
     /// </summary>
     private static double[] RefForward(Lstm lstm, double[] theta, double[] x, double[] h0, double[] c0, bool[]? starts, int steps, int batch)
+        => RefForward(lstm.WeightIh.Offset, lstm.WeightHh.Offset, lstm.Bias.Offset, lstm.InputSize, lstm.HiddenSize, theta, x, h0, c0, starts, steps, batch);
+
+    /// <summary>The same reference with the parameter offsets given (W_ih, W_hh, b in <paramref name="theta"/>).</summary>
+    internal static double[] RefForward(int wih, int whh, int bias, int nin, int nh, double[] theta, double[] x, double[] h0, double[] c0, bool[]? starts, int steps, int batch)
     {
-        int nin = lstm.InputSize, nh = lstm.HiddenSize;
-        double W(int gate, int unit, int k) => theta[lstm.WeightIh.Offset + (gate * nh + unit) * nin + k];
-        double U(int gate, int unit, int k) => theta[lstm.WeightHh.Offset + (gate * nh + unit) * nh + k];
-        double Bi(int gate, int unit) => theta[lstm.Bias.Offset + gate * nh + unit];
+        double W(int gate, int unit, int k) => theta[wih + (gate * nh + unit) * nin + k];
+        double U(int gate, int unit, int k) => theta[whh + (gate * nh + unit) * nh + k];
+        double Bi(int gate, int unit) => theta[bias + gate * nh + unit];
         static double Sig(double z) => 1 / (1 + Math.Exp(-z));
         var y = new double[steps * batch * nh];
         var h = (double[])h0.Clone();
