@@ -44,6 +44,7 @@ public sealed class Lstm
     // forward caches, time-major
     private float[] _x = [], _gates = [], _hPrev = [], _cPrev = [], _c = [], _tanhC = [], _h = [];
     private float[] _finalH = [], _finalC = [];
+    private float[] _whhT = []; // W_hhᵀ [H × 4H], refreshed by each forward pass (see there)
     private bool[] _starts = [];
     private bool _hasStarts;
     // backward workspaces
@@ -158,7 +159,13 @@ public sealed class Lstm
         var c = Guard.Ensure(ref _c, (long)r * h).AsSpan(0, r * h);
         var tanhC = Guard.Ensure(ref _tanhC, (long)r * h).AsSpan(0, r * h);
         var hs = Guard.Ensure(ref _h, (long)r * h).AsSpan(0, r * h);
-        var wih = Wih; var whh = Whh;
+        var wih = Wih;
+        // The per-step product h·W_hhᵀ would make the GEMM pack the transposed W_hh at every step (it reads a
+        // transposed B through a packed copy); transposing once per forward pass lets every step read W_hhᵀ in place.
+        var whhT = Guard.Ensure(ref _whhT, (long)h * g4).AsSpan(0, h * g4);
+        var whhSrc = Whh;
+        for (int row = 0; row < g4; row++)
+            for (int k = 0; k < h; k++) whhT[k * g4 + row] = whhSrc[row * h + k];
 
         // Input projection of every step at once: gates = b + X·W_ihᵀ   [T·B × 4H]
         Kernels.BroadcastRows(B, gates, r);
@@ -184,7 +191,7 @@ public sealed class Lstm
                     if (_starts[t * batch + b]) { hp.Slice(b * h, h).Clear(); cp.Slice(b * h, h).Clear(); }
 
             var gt = gates.Slice(t * batch * g4, batch * g4);
-            Gemm.Multiply(Transpose.No, Transpose.Yes, batch, g4, h, 1f, hp, h, whh, h, 1f, gt, g4, Threads);
+            Gemm.Multiply(Transpose.No, Transpose.No, batch, g4, h, 1f, hp, h, whhT, g4, 1f, gt, g4, Threads);
             for (int b = 0; b < batch; b++)
             {
                 var row = gt.Slice(b * g4, g4);
@@ -239,23 +246,27 @@ public sealed class Lstm
         var dcPrev = Guard.Ensure(ref _dcPrev, bh).AsSpan(0, bh);
         dh.Clear(); dc.Clear(); // gradients arriving from after the last step: none
         var whh = Whh;
+        ReadOnlySpan<float> gatesAll = _gates.AsSpan(0, r * g4), tanhAll = _tanhC.AsSpan(0, r * h), cPrevAll = _cPrev.AsSpan(0, r * h);
 
         for (int t = steps - 1; t >= 0; t--)
         {
             for (int b = 0; b < batch; b++)
             {
                 int o = t * bh + b * h, go = (t * batch + b) * g4;
+                var ig = gatesAll.Slice(go, h); var fg = gatesAll.Slice(go + h, h); var og = gatesAll.Slice(go + 2 * h, h); var gg = gatesAll.Slice(go + 3 * h, h);
+                var tcs = tanhAll.Slice(o, h); var cps = cPrevAll.Slice(o, h); var dOut = outputGradient.Slice(o, h);
+                var dhb = dh.Slice(b * h, h); var dcb = dc.Slice(b * h, h); var dcp = dcPrev.Slice(b * h, h);
+                var dI = dGates.Slice(go, h); var dF = dGates.Slice(go + h, h); var dO = dGates.Slice(go + 2 * h, h); var dG = dGates.Slice(go + 3 * h, h);
                 for (int k = 0; k < h; k++)
                 {
-                    float i = _gates[go + k], f = _gates[go + h + k], og = _gates[go + 2 * h + k], g = _gates[go + 3 * h + k];
-                    float tc = _tanhC[o + k];
-                    float dhk = outputGradient[o + k] + dh[b * h + k];
-                    float dck = dc[b * h + k] + dhk * og * (1f - tc * tc);
-                    dGates[go + k] = dck * g * i * (1f - i);
-                    dGates[go + h + k] = dck * _cPrev[o + k] * f * (1f - f);
-                    dGates[go + 2 * h + k] = dhk * tc * og * (1f - og);
-                    dGates[go + 3 * h + k] = dck * i * (1f - g * g);
-                    dcPrev[b * h + k] = dck * f;
+                    float i = ig[k], f = fg[k], o2 = og[k], g = gg[k], tc = tcs[k];
+                    float dhk = dOut[k] + dhb[k];
+                    float dck = dcb[k] + dhk * o2 * (1f - tc * tc);
+                    dI[k] = dck * g * i * (1f - i);
+                    dF[k] = dck * cps[k] * f * (1f - f);
+                    dO[k] = dhk * tc * o2 * (1f - o2);
+                    dG[k] = dck * i * (1f - g * g);
+                    dcp[k] = dck * f;
                 }
             }
             // ∂L/∂h_{t−1} = ∂L/∂z_t · W_hh   [B × H]
