@@ -127,6 +127,17 @@ public class PartiallyObservedTests
         Assert.Equal(0.0, best);
     }
 
+    [Theory]
+    [InlineData("CartPoleNoVel-v1")]
+    [InlineData("PendulumNoVel-v1")]
+    [InlineData("RememberCue-v0")]
+    public void RegisteredTasksPassTheEnvChecker(string id)
+    {
+        using var env = EnvRegistry.Make(id);
+        var report = EnvChecker.Check(env);
+        Assert.True(report.Passed, string.Join("; ", report.Problems));
+    }
+
     [Fact]
     public void RegisteredTasksBuildAndRejectBadParameters()
     {
