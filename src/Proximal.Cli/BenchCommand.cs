@@ -14,6 +14,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(LearnBench.CreateCommand());
         bench.Subcommands.Add(PpoBench.CreateCommand());
         bench.Subcommands.Add(AlgoBench.CreateCommand());
+        bench.Subcommands.Add(RecurrentBench.CreateCommand());
         return bench;
     }
 }

@@ -24,6 +24,7 @@ public class ArchitectureTests
         "Proximal.Envs.Wrappers",
         "Proximal.Envs.ClassicControl",
         "Proximal.Envs.Games",          // two-player games (Connect Four), reference players, the batched-opponent contract
+        "Proximal.Envs.Memory",         // tasks that need memory (RememberCue)
         "Proximal.Envs.Registry",       // ids → tasks (classic control built in, others registered), TimeLimit as gym.make applies it
         "Proximal.Envs.Vector",         // VecEnvs, vector wrappers, VecEnvBuilder.ForId (uses the registry)
         "Proximal.Common",              // config binding, persistence, callback and logging abstractions

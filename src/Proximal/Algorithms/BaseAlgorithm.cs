@@ -186,6 +186,17 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
     /// </summary>
     public void Predict(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic = true, bool normalized = false)
     {
+        observations = PredictObservations(observations, actions, normalized, out int b);
+        PredictPolicy(observations, b, actions, deterministic);
+        ToEnvActions(actions, actions);
+    }
+
+    /// <summary>
+    /// <see cref="Predict(ReadOnlySpan{float}, Span{float}, bool, bool)"/>'s checks and normalisation, for algorithms with their own
+    /// predict overloads (recurrent policies): the observations as the policy sees them, and the batch size.
+    /// </summary>
+    protected ReadOnlySpan<float> PredictObservations(ReadOnlySpan<float> observations, Span<float> actions, bool normalized, out int batch)
+    {
         int od = _env.ObservationSize, ad = _env.ActionSize;
         if (observations.Length == 0 || observations.Length % od != 0)
             throw new ArgumentException($"observations has {observations.Length} values; expected a multiple of the observation size {od}.", nameof(observations));
@@ -203,8 +214,8 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
             norm.Apply(copy);
             observations = copy;
         }
-        PredictPolicy(observations, b, actions, deterministic);
-        ToEnvActions(actions, actions);
+        batch = b;
+        return observations;
     }
 
     /// <summary>The action for one raw observation (allocates; for convenience outside hot loops).</summary>

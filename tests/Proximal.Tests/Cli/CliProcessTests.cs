@@ -128,6 +128,21 @@ public sealed class CliProcessTests : IDisposable
         Assert.True(plot.Code == 0, plot.Out + plot.Err);
     }
 
+    [Fact]
+    public void PpoWithTheNoVelConfigTrainsRecurrentPpoAndEvalCarriesItsState()
+    {
+        var train = Run("train", "--algo", "ppo", "--env", "CartPoleNoVel-v1", "--steps", "512", "--run-dir", "run", "--eval-episodes", "1",
+            "--checkpoint-every", "0", "--no-progress");
+        Assert.True(train.Code == 0, train.Out + train.Err);
+        Assert.Contains("Training recurrent_ppo on CartPoleNoVel-v1", train.Out);
+        var eval = Run("eval", "run", "--episodes", "2");
+        Assert.True(eval.Code == 0, eval.Out + eval.Err);
+        Assert.Contains("recurrent_ppo on CartPoleNoVel-v1, trained 512 steps; 2 episodes", eval.Out);
+        BadInput(Run("train", "--algo", "a2c", "--env", "CartPole-v1", "--set", "policy.lstm_hidden_size=8"), "policy.lstm_hidden_size");
+        BadInput(Run("train", "--env", "CartPoleNoVel-v1", "--set", "policy.lstm_sequence_length=5"), "policy.lstm_sequence_length 5 does not divide n_steps 32");
+        BadInput(Run("bench", "recurrent", "--env", "CartPole-v1"), "not recurrent");
+    }
+
     [DllImport("libc.so.6", SetLastError = true)]
     private static extern int kill(int pid, int signal);
     private const int SIGHUP = 1, SIGINT = 2, SIGTERM = 15;

@@ -24,6 +24,8 @@ public sealed class ActorCritic
         ArgumentNullException.ThrowIfNull(actionSpace);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(rng);
+        if (options.Recurrent) // recurrent policies are RecurrentActorCritic; only (recurrent) PPO trains them
+            throw new NotSupportedException($"policy.lstm_hidden_size = {options.LstmHiddenSize} asks for a recurrent policy, which only ppo (recurrent PPO) trains; remove it for this algorithm.");
         if (observationSpace is not Box)
             throw new NotSupportedException($"MLP policies need a Box observation space; got {observationSpace}. Wrap the env to produce a flat float vector.");
         ObservationSpace = observationSpace;

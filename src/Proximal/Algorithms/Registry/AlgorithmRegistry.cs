@@ -36,7 +36,11 @@ public static class AlgorithmRegistry
         Register(new AlgorithmSpec(Ppo.AlgorithmName, "on-policy",
             "Proximal Policy Optimization: clipped, adaptive-KL, fixed-KL or unclipped surrogate (Schulman et al., 2017)",
             typeof(PpoOptions), () => new PpoOptions(),
-            (id, o) => Ppo.Create(id, Cast<PpoOptions>(o, Ppo.AlgorithmName)), Ppo.Load));
+            (id, o) => CreatePpo(id, Cast<PpoOptions>(o, Ppo.AlgorithmName)), Ppo.Load));
+        Register(new AlgorithmSpec(RecurrentPpo.AlgorithmName, "on-policy",
+            "PPO with an LSTM actor-critic for partially observed tasks (SB3-contrib RecurrentPPO); `ppo` with policy.lstm_hidden_size set trains it",
+            typeof(PpoOptions), () => new PpoOptions { Policy = { LstmHiddenSize = 64 } },
+            (id, o) => RecurrentPpo.Create(id, Cast<PpoOptions>(o, RecurrentPpo.AlgorithmName)), RecurrentPpo.Load));
         Register(new AlgorithmSpec(A2c.AlgorithmName, "on-policy",
             "Advantage Actor-Critic: synchronous A3C, one RMSprop step per N x T rollout (Mnih et al., 2016)",
             typeof(A2cOptions), () => new A2cOptions(),
@@ -62,6 +66,13 @@ public static class AlgorithmRegistry
             typeof(TqcOptions), () => new TqcOptions(),
             (id, o) => Tqc.Create(id, Cast<TqcOptions>(o, Tqc.AlgorithmName)), Tqc.Load));
     }
+
+    /// <summary>
+    /// "ppo" is one name for both policies: a recurrent policy option (policy.lstm_hidden_size &gt; 0) selects recurrent
+    /// PPO, so the NoVel configs train with memory under <c>--algo ppo</c>. Its model files say "recurrent_ppo" and load as such.
+    /// </summary>
+    private static BaseAlgorithm CreatePpo(string envId, PpoOptions options)
+        => options.Policy.Recurrent ? RecurrentPpo.Create(envId, options) : Ppo.Create(envId, options);
 
     private static T Cast<T>(AlgorithmOptions options, string algorithm) where T : AlgorithmOptions =>
         options as T ?? throw new ArgumentException($"{algorithm} needs {typeof(T).Name}, got {options.GetType().Name}.", nameof(options));

@@ -34,15 +34,22 @@ public static class Evaluation
         var counts = new int[n];
         var returns = new List<double>(episodes);
         var lengths = new List<int>(episodes);
+        // A recurrent agent carries one state per env, reset where an episode starts (every env at the first step).
+        var recurrent = agent as IRecurrentAgent;
+        var state = recurrent?.NewPredictState(n);
+        var starts = new bool[n];
+        Array.Fill(starts, true);
         log.Clear();
         env.Reset(obs, seed);
         while (returns.Count < episodes)
         {
-            if (!env.ActionMasks.IsEmpty && agent is IMaskedAgent masked) // legal moves only, on envs with action masks
+            // normalized: the env normalises (frozen, the training statistics)
+            if (recurrent is not null) recurrent.Predict(obs, actions, state!, starts, deterministic, normalized: true);
+            else if (!env.ActionMasks.IsEmpty && agent is IMaskedAgent masked) // legal moves only, on envs with action masks
                 masked.Predict(obs, env.ActionMasks, actions, deterministic, normalized: true);
-            else
-                agent.Predict(obs, actions, deterministic, normalized: true); // the env normalises (frozen, the training statistics)
+            else agent.Predict(obs, actions, deterministic, normalized: true);
             env.Step(actions, obs, rewards, term, trunc);
+            for (int i = 0; i < n; i++) starts[i] = term[i] || trunc[i];
             while (log.TryDequeue(out var e))
             {
                 if (counts[e.EnvIndex] >= targets[e.EnvIndex]) continue;

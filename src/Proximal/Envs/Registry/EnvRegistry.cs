@@ -1,5 +1,6 @@
 using Proximal.Envs.ClassicControl;
 using Proximal.Envs.Games;
+using Proximal.Envs.Memory;
 using Proximal.Envs.Wrappers;
 
 namespace Proximal.Envs.Registry;
@@ -56,6 +57,20 @@ public static class EnvRegistry
             "Swing up and hold an inverted pendulum; Box(1)."));
         Register(new EnvSpec("ConnectFour-v0", o => { o.EnsureOnlyParameters("ConnectFour-v0"); return new ConnectFourEnv(); }, null, null,
             "Connect Four 7×6, two players, legal-move masks; a VecEnv plays self-play (single env: vs random); Discrete(7)."));
+        // Partially observed tasks (need memory): the classic tasks with their velocities removed, as SB3-contrib's
+        // CartPoleNoVel / PendulumNoVel, and a cue that must be carried over many blank steps.
+        Register(new EnvSpec("CartPoleNoVel-v1", o => { o.EnsureOnlyParameters("CartPoleNoVel-v1"); return new ObservationSubset(new CartPole(), 0, 2); }, 500, 475.0,
+            "CartPole-v1 observing only x and θ (no velocities); Discrete(2)."));
+        Register(new EnvSpec("PendulumNoVel-v1", o => { o.EnsureOnlyParameters("PendulumNoVel-v1", "g"); return new ObservationSubset(new Pendulum(o.GetParameter("g", 10.0)), 0, 1); }, 200, null,
+            "Pendulum-v1 observing only cos θ and sin θ (no angular velocity); Box(1)."));
+        Register(new EnvSpec("RememberCue-v0", o =>
+            {
+                o.EnsureOnlyParameters("RememberCue-v0", "delay");
+                double d = o.GetParameter("delay", RememberCue.DefaultDelay);
+                if (d != Math.Floor(d) || d < 0 || d > 100_000) throw new ArgumentException($"RememberCue-v0: delay must be a whole number of steps in [0, 100000], got {d}.");
+                return new RememberCue((int)d);
+            }, null, 0.9,
+            "Memory: a cue at step 0, `delay` blank steps (default 10), then +1 for naming the cue, -1 otherwise; Discrete(2). Feed-forward policies score 0."));
     }
 
     /// <summary>Registered ids, sorted.</summary>

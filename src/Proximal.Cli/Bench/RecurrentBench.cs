@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Proximal.Algorithms;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Cli.Train;
+using Proximal.Common.Config;
+using Proximal.Envs.Registry;
+using Proximal.Training.Sessions;
+
+namespace Proximal.Cli.Bench;
+
+/// <summary>
+/// <c>proximal bench recurrent</c>: recurrent PPO's end-to-end env steps/s against feed-forward PPO with the same
+/// config (same N envs × T steps, minibatches, epochs, heads), the LSTM switched off. Runs alternate and each side
+/// keeps its best, so a change in machine load during the benchmark hits both alike.
+/// </summary>
+public static class RecurrentBench
+{
+    /// <summary>Recurrent PPO should run at no less than this fraction of feed-forward PPO's steps/s (issue 12).</summary>
+    public const double TargetRatio = 0.25;
+
+    public static Command CreateCommand()
+    {
+        var env = new Option<string>("--env") { Description = "Environment id with a built-in recurrent ppo config.", DefaultValueFactory = _ => "CartPoleNoVel-v1" };
+        var steps = new Option<long>("--steps") { Description = "Environment steps per run.", DefaultValueFactory = _ => 20_000 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs of each kind (alternating); the best of each counts.", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
+        var cmd = new Command("recurrent", "Recurrent PPO vs feed-forward PPO env steps/s with the same N, T and update settings (the built-in config, LSTM on and off).");
+        foreach (var o in new Option[] { env, steps, repeats, json }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            string id = pr.GetValue(env)!;
+            long n = pr.GetValue(steps);
+            int r = pr.GetValue(repeats);
+            if (r < 1) return Usage($"--repeats must be at least 1 (got {r}).");
+            PpoOptions recurrent;
+            try
+            {
+                EnvRegistry.GetSpec(id);
+                var config = BuiltInConfigs.Find("ppo", id) ?? throw new ConfigException($"no built-in ppo config for {id}.");
+                recurrent = (PpoOptions)TrainingConfig.Resolve(config);
+                if (!recurrent.Policy.Recurrent) throw new ConfigException($"the built-in ppo config of {id} is not recurrent (policy.lstm_hidden_size is 0).");
+            }
+            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
+            long rollout = (long)recurrent.NEnvs * recurrent.NSteps;
+            if (n < rollout) return Usage($"--steps must be at least one rollout ({rollout} steps); got {n}.");
+            var report = new BenchReport(pr.GetValue(json));
+            report.Header(MachineInfo.Current());
+            Run(report, id, recurrent, n, r);
+            report.Footer(MachineInfo.Current().LoadAverage);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return CliParsing.ExitUsage;
+    }
+
+    public static void Run(BenchReport report, string envId, PpoOptions recurrent, long steps, int repeats)
+    {
+        var feedForward = (PpoOptions)recurrent.Clone();
+        feedForward.Policy.LstmHiddenSize = 0;
+        feedForward.Policy.LstmSequenceLength = 0;
+        feedForward.Policy.SharedLstm = false;
+        var p = recurrent.Policy;
+        report.Section($"{envId}: {recurrent.NEnvs} envs × {recurrent.NSteps} steps, {recurrent.NEpochs} epochs, minibatch {recurrent.MinibatchSize}, " +
+                       $"heads [{string.Join(", ", p.HiddenSizes)}]; recurrent: LSTM {p.LstmHiddenSize}" +
+                       (p.SharedLstm ? " shared" : p.EnableCriticLstm ? " + critic LSTM" : ", feed-forward critic") +
+                       $", sequences of {(p.LstmSequenceLength == 0 ? recurrent.NSteps : p.LstmSequenceLength)}; {steps:N0} steps per run, best of {repeats}, 1 thread");
+        double bestFf = 0, bestRec = 0;
+        (double Env, double Inference, double Train) recTiming = default, ffTiming = default;
+        double recWall = 0, ffWall = 0;
+        for (int i = 0; i < repeats; i++)
+        {
+            var (ffSps, ffT, ffW) = Measure(envId, feedForward, steps);
+            if (ffSps > bestFf) { bestFf = ffSps; ffTiming = ffT; ffWall = ffW; }
+            var (recSps, recT, recW) = Measure(envId, recurrent, steps);
+            if (recSps > bestRec) { bestRec = recSps; recTiming = recT; recWall = recW; }
+        }
+        report.Add(new BenchCase("feed-forward ppo end to end", bestFf, "steps/s"));
+        report.Add(new BenchCase("recurrent ppo end to end", bestRec, "steps/s", Ratio: bestRec / bestFf,
+            RatioOf: $"of feed-forward ppo (target ≥ {TargetRatio:G})"));
+        Split(report, "feed-forward", ffTiming, ffWall);
+        Split(report, "recurrent", recTiming, recWall);
+    }
+
+    private static void Split(BenchReport report, string kind, (double Env, double Inference, double Train) t, double wall)
+    {
+        report.Add(new BenchCase($"{kind}: env / inference / update", 100 * t.Env / wall, "% of wall",
+            Note: $"/ {100 * t.Inference / wall:F1} % / {100 * t.Train / wall:F1} %"));
+    }
+
+    private static (double Sps, (double Env, double Inference, double Train) Timing, double Wall) Measure(string envId, PpoOptions options, long steps)
+    {
+        using var agent = Algorithms.Registry.AlgorithmRegistry.Create("ppo", envId, options);
+        var sw = Stopwatch.StartNew();
+        agent.Learn(steps);
+        double wall = sw.Elapsed.TotalSeconds;
+        return (agent.NumTimesteps / wall, agent.Timing, wall);
+    }
+}
