@@ -76,6 +76,7 @@ public sealed class A2c : OnPolicyAlgorithm
     {
         double lr = ScheduledLearningRate(scheduleFraction);
         var parts = LossAndGradient();
+        ReduceGradients(); // [distributed] one all-reduce of the flat gradient; no-op in one process
         var parameters = Policy.Parameters;
         double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
         if (!double.IsFinite(norm))
@@ -112,7 +113,7 @@ public sealed class A2c : OnPolicyAlgorithm
 
         // Advantages: GAE(γ, λ) from the rollout, optionally normalised over the whole batch (SB3's option; off by default).
         Buffer.Advantages.CopyTo(_advantages, 0);
-        if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
+        if (Options.NormalizeAdvantage) NormalizeAdvantages(_advantages); // over all ranks when distributed
 
         parameters.ZeroGradients();
         var outputs = Policy.Forward(Buffer.Observations, b, out var values);

@@ -60,6 +60,37 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     {
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
+        DataParallel?.CheckInSync(Iterations, Policy.Parameters.Values); // [distributed] drift fails loudly
+    }
+
+    // ---------------------------------------------------------------- data parallel: the hooks an update calls
+
+    protected override bool SupportsDataParallel => true;
+
+    /// <summary>Every rank starts from rank 0's parameters (the optimiser states are all zero, or loaded from one file).</summary>
+    protected override void OnUseDataParallel(IDataParallel dataParallel) => dataParallel.Broadcast(Policy.Parameters.Values);
+
+    /// <summary>
+    /// [distributed] Call once per minibatch, after the loss's gradient and BEFORE clipping and the optimiser step: the
+    /// flat gradient becomes its mean over the ranks (one all-reduce), so every rank takes the identical step. No-op in a
+    /// single process.
+    /// </summary>
+    protected void ReduceGradients() => DataParallel?.AverageGradients(Policy.Parameters.Gradients);
+
+    /// <summary>Advantage normalisation with the mean and std of the minibatch over all ranks (one small all-reduce when distributed).</summary>
+    protected void NormalizeAdvantages(Span<float> advantages)
+    {
+        if (DataParallel is { } dp) Surrogate.NormalizeAdvantages(advantages, dp);
+        else Surrogate.NormalizeAdvantages(advantages);
+    }
+
+    /// <summary>The mean over all ranks of a per-rank mean (e.g. approx-KL for the early stop, which every rank must agree on).</summary>
+    protected double MeanAcrossRanks(double value)
+    {
+        if (DataParallel is not { } dp) return value;
+        Span<double> v = [value];
+        dp.Sum(v);
+        return v[0] / dp.Size;
     }
 
     /// <summary>The algorithm's update from the filled <see cref="Buffer"/> (advantages and returns computed).</summary>

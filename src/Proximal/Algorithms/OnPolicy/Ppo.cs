@@ -126,19 +126,20 @@ public sealed class Ppo : OnPolicyAlgorithm
                 Buffer.Gather(idx, _mbObs, _mbActions, _mbOldLogProb, _mbOldValues, _mbAdvantages, _mbReturns);
                 if (UsesKl)
                     for (int j = 0; j < m; j++) _oldOutputs.AsSpan(idx[j] * p, p).CopyTo(_mbOldOutputs.AsSpan(j * p, p));
-                if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_mbAdvantages); // [7]
+                if (Options.NormalizeAdvantage) NormalizeAdvantages(_mbAdvantages); // [7] (over all ranks when distributed)
 
                 var loss = LossAndGradient(m, clip); // [8]–[10], [21]: fills the parameters' gradients
 
                 // Early stop as SB3's target_kl: this minibatch's approx-KL above 1.5 × target_kl ends the update
                 // before its optimiser step (the KL is of the parameters as they stand, before this step).
-                if (Options.TargetKl is { } targetKl && loss.Policy.ApproxKl > 1.5 * targetKl)
+                if (Options.TargetKl is { } targetKl && MeanAcrossRanks(loss.Policy.ApproxKl) > 1.5 * targetKl) // [distributed] all ranks agree
                 {
                     stop = true;
                     EarlyStopped = true;
                     break;
                 }
 
+                ReduceGradients(); // [distributed] one all-reduce of the flat gradient; no-op in one process
                 double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm(); // [11]
                 if (!double.IsFinite(norm))
                     throw new InvalidOperationException($"PPO update diverged: the gradient norm is {norm} at step {NumTimesteps} (epoch {epoch}). Lower learning_rate or enable max_grad_norm / normalisation.");
