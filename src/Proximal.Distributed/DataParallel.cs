@@ -106,6 +106,13 @@ public sealed class DataParallel(ICommunicator communicator, int checksumEvery =
         }
     }
 
+    public void AddMetrics(IDictionary<string, double> metrics)
+    {
+        metrics["distributed/ranks"] = Size;
+        metrics["distributed/allreduce_seconds"] = GradientReduceSeconds;
+        metrics["distributed/allreduces"] = GradientReduces;
+    }
+
     /// <summary>FNV-1a over the parameters' bits, kept to 52 bits so a double carries it exactly.</summary>
     public static double Checksum(ReadOnlySpan<float> parameters)
     {

@@ -87,9 +87,38 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (rc == 0) return;
-        if (rc == 1)
-            throw new RankFailureException($"rank {Rank}: {what} did not complete within {Seconds:0.#} s: another rank died or hangs.");
+        if (rc == 1) throw Unresponsive(what);
         throw new RankFailureException($"rank {Rank}: {what} failed: {LastError()}.");
+    }
+
+    private const int TagAlive = 32000;
+
+    /// <summary>
+    /// A collective timed out: find out who is missing. Every live rank times out at about the same moment and reports
+    /// to rank 0 (a small point-to-point message, next to the stuck collective); rank 0 names the ranks that did not
+    /// report within a grace period. When rank 0 itself is the one missing, the others name it.
+    /// </summary>
+    private RankFailureException Unresponsive(string what)
+    {
+        double grace = Math.Clamp(Seconds, 0.5, 5);
+        double* one = stackalloc double[1];
+        one[0] = Rank;
+        if (Rank != 0)
+        {
+            int sent = NativeMethods.Send(one, 1, 0, TagAlive, grace);
+            if (sent == 0) Thread.Sleep(TimeSpan.FromSeconds(2 * grace)); // rank 0 names the missing ranks and ends the job meanwhile
+            return new RankFailureException($"rank 0 did not answer rank {Rank} within {Seconds + 2 * grace:0.#} s during {what} (it died or hangs); ending the job.");
+        }
+        var missing = new List<int>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int r = 1; r < Size; r++)
+        {
+            double left = Math.Max(grace - clock.Elapsed.TotalSeconds, 0.05);
+            if (NativeMethods.Receive(one, 1, r, TagAlive, left, out _) != 0) missing.Add(r);
+        }
+        return missing.Count > 0
+            ? new RankFailureException($"rank{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)} did not reach {what} within {Seconds:0.#} s (died or hangs); ending the job.")
+            : new RankFailureException($"{what} did not complete within {Seconds:0.#} s although every rank is alive (a rank is in another call: ranks out of step?); ending the job.");
     }
 
     public void Sum(Span<float> values)

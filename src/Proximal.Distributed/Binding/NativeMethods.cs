@@ -43,5 +43,24 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_recv_f64")]
     internal static partial int Receive(double* buffer, int capacity, int source, int tag, double timeoutSeconds, out int count);
 
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_isend_f32")]
+    internal static partial int IsendF32(float* buffer, int count, int destination, int tag, nint* request);
+
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_irecv_f32")]
+    internal static partial int IrecvF32(float* buffer, int count, int source, int tag, nint* request);
+
+    /// <summary>1: complete, 0: not yet, −1: error.</summary>
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_test")]
+    internal static partial int Test(nint* request);
+
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_wait")]
+    internal static partial int Wait(nint* request, double timeoutSeconds);
+
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_cancel")]
+    internal static partial int Cancel(nint* request);
+
+    [LibraryImport(ShimLibrary, EntryPoint = "pxmpi_request_size")]
+    internal static partial int RequestSize();
+
     internal static string Utf8(byte* s) => Marshal.PtrToStringUTF8((nint)s) ?? "";
 }

@@ -39,6 +39,7 @@ static struct {
   __typeof__(MPI_Irecv)* irecv;
   __typeof__(MPI_Test)* test;
   __typeof__(MPI_Get_count)* get_count;
+  __typeof__(MPI_Cancel)* cancel;
   MPI_Comm world;
   MPI_Datatype f32, f64, byte;
   MPI_Op sum;
@@ -110,6 +111,7 @@ PXMPI_EXPORT int pxmpi_open(const char* libname, char* err, int errlen, char* ve
   SYM(irecv, "MPI_Irecv");
   SYM(test, "MPI_Test");
   SYM(get_count, "MPI_Get_count");
+  SYM(cancel, "MPI_Cancel");
   HANDLE(world, MPI_Comm, "ompi_mpi_comm_world");
   HANDLE(f32, MPI_Datatype, "ompi_mpi_float");
   HANDLE(f64, MPI_Datatype, "ompi_mpi_double");
@@ -250,5 +252,12 @@ PXMPI_EXPORT int pxmpi_test(MPI_Request* req) {
 }
 
 PXMPI_EXPORT int pxmpi_wait(MPI_Request* req, double timeout_s) { return wait_for(req, timeout_s, NULL); }
+
+// Cancels a pending request (a receive nobody will match) and completes it.
+PXMPI_EXPORT int pxmpi_cancel(MPI_Request* req) {
+  int rc = mpi.cancel(req);
+  if (rc != MPI_SUCCESS) return fail(rc);
+  return wait_for(req, 5.0, NULL);
+}
 
 PXMPI_EXPORT int pxmpi_request_size(void) { return (int)sizeof(MPI_Request); }

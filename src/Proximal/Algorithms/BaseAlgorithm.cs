@@ -186,6 +186,7 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
         dp.GatherEpisodes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rankEpisodes), _otherRanksEpisodes);
         _rankEpisodes.Clear();
         for (int i = 0; i + 1 < _otherRanksEpisodes.Count; i += 2) _episodes.Add(_otherRanksEpisodes[i], (int)_otherRanksEpisodes[i + 1]);
+        dp.AddMetrics(_metrics);
     }
 
     /// <summary>

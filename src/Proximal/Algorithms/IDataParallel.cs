@@ -34,4 +34,7 @@ public interface IDataParallel : IAllReduce
 
     /// <summary>Every few iterations compares a checksum of the parameters across ranks; any drift ends the job loudly.</summary>
     void CheckInSync(long iteration, ReadOnlySpan<float> parameters);
+
+    /// <summary>Adds the run's distributed figures to the iteration's metrics (distributed/ranks, all-reduce seconds, …).</summary>
+    void AddMetrics(IDictionary<string, double> metrics);
 }

@@ -55,12 +55,14 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
     protected RolloutBuffer Buffer { get; }
     /// <summary>The latest rollout, for tests that check where values and bootstraps landed.</summary>
     internal RolloutBuffer LatestRollout => Buffer;
+    /// <summary>Runs the update on the rollout as it stands (tests that fill <see cref="LatestRollout"/> themselves).</summary>
+    internal void TrainForTests(double scheduleFraction = 1.0) => Train(scheduleFraction);
 
     protected sealed override void RunIteration(double scheduleFraction)
     {
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
-        DataParallel?.CheckInSync(Iterations, Policy.Parameters.Values); // [distributed] drift fails loudly
+        DataParallel?.CheckInSync(Iterations + 1, Policy.Parameters.Values); // [distributed] drift fails loudly
     }
 
     // ---------------------------------------------------------------- data parallel: the hooks an update calls
