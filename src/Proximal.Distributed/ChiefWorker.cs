@@ -25,6 +25,7 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
     private readonly float[][] _received;          // per worker (chief): its latest message
     private readonly nint[] _receiveRequests;
     private readonly bool[] _receivePending, _arrived;
+    private readonly long[] _consumed;             // chief: messages taken from each worker (used or dropped)
     private readonly float[][] _averages;          // chief: two alternating send buffers (a straggler may still be reading the previous one)
     private readonly nint[,] _averageRequests;
     private readonly bool[,] _averagePending;
@@ -49,6 +50,7 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
         _receiveRequests = new nint[k];
         _receivePending = new bool[k];
         _arrived = new bool[k];
+        _consumed = new long[k];
         _averages = new float[2][];
         _averageRequests = new nint[2, k];
         _averagePending = new bool[2, k];
@@ -124,16 +126,17 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
         while (true)
         {
             for (int r = 1; r < k; r++)
-            {
-                if (_arrived[r]) continue;
-                int done;
-                fixed (nint* req = &_receiveRequests[r]) done = NativeMethods.Test(req);
-                Check(done < 0 ? -1 : 0, $"receiving the gradient of rank {r}");
-                if (done == 0) continue;
-                _receivePending[r] = false;
-                if (_received[r][_n] == tag) { _arrived[r] = true; have++; }
-                else { DroppedGradients++; PostReceive(r); } // a straggler's gradient of an update already taken
-            }
+                while (!_arrived[r]) // a straggler may have several late gradients queued: take them all
+                {
+                    int done;
+                    fixed (nint* req = &_receiveRequests[r]) done = NativeMethods.Test(req);
+                    Check(done < 0 ? -1 : 0, $"receiving the gradient of rank {r}");
+                    if (done == 0) break;
+                    _receivePending[r] = false;
+                    _consumed[r]++;
+                    if (_received[r][_n] == tag) { _arrived[r] = true; have++; }
+                    else { DroppedGradients++; PostReceive(r); } // a gradient of an update already taken
+                }
             if (have >= need) break;
             if (clock.Elapsed > _comm.Timeout)
             {
@@ -202,8 +205,8 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
 
     /// <summary>
     /// Completes what is still in flight at the end of training (call on every rank before MPI_Finalize): the workers'
-    /// last sends, the chief's sends of averages, and the chief's receives (a late gradient still arriving is dropped;
-    /// a receive nobody will match is cancelled).
+    /// last sends, the chief's sends of averages, and the late gradients still on their way to the chief (dropped and
+    /// counted).
     /// </summary>
     public void Dispose()
     {
@@ -218,18 +221,20 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
             for (int b = 0; b < 2; b++)
                 for (int r = 1; r < Size; r++)
                     if (_averagePending[b, r]) { fixed (nint* req = &_averageRequests[b, r]) NativeMethods.Wait(req, seconds); _averagePending[b, r] = false; }
-        }
-        _comm.Barrier(); // every worker's last gradient has been sent, so the chief's receives below either hold it or never will
-        if (Rank == 0)
+            // Every worker sent exactly one gradient per update: take the late ones still in flight (a worker's last send
+            // completes only once the chief receives it), so nothing is left pending at MPI_Finalize.
             for (int r = 1; r < Size; r++)
-            {
-                if (!_receivePending[r]) continue;
-                fixed (nint* req = &_receiveRequests[r])
+                while (_consumed[r] < _update)
                 {
-                    if (NativeMethods.Test(req) == 1) DroppedGradients++;
-                    else NativeMethods.Cancel(req);
+                    PostReceive(r);
+                    fixed (nint* req = &_receiveRequests[r])
+                        if (NativeMethods.Wait(req, seconds) != 0)
+                            throw new RankFailureException($"rank {r} did not send its last gradient within {seconds:0.#} s (died or hangs); ending the job.");
+                    _receivePending[r] = false;
+                    _consumed[r]++;
+                    DroppedGradients++;
                 }
-                _receivePending[r] = false;
-            }
+        }
+        _comm.Barrier();
     }
 }

@@ -120,6 +120,7 @@ public sealed class Ppo : OnPolicyAlgorithm
         for (int epoch = 0; epoch < Options.NEpochs && !stop; epoch++)
         {
             TrainRng.Shuffle(_indices.AsSpan()); // [6] shuffle the whole batch, cut into minibatches
+            if (Options.NormalizeAdvantage) PrepareMinibatchAdvantages(_indices, m); // [distributed] one all-reduce per epoch; no-op in one process
             for (int start = 0; start < batch; start += m)
             {
                 var idx = _indices.AsSpan(start, m);

@@ -137,6 +137,13 @@ public static class Surrogate
         foreach (float a in advantages) m2 += (a - mean) * (a - mean);
         Span<double> r = [b, b * mean, m2 + b * mean * mean];
         ranks.Sum(r);
+        NormalizeAdvantages(advantages, r);
+    }
+
+    /// <summary>Normalises with statistics already reduced over all ranks: [count, Σa, Σ (M2_r + n_r·μ_r²)].</summary>
+    public static void NormalizeAdvantages(Span<float> advantages, ReadOnlySpan<double> r)
+    {
+        int b = advantages.Length;
         double n = r[0];
         if (n == 0) return;
         double globalMean = r[1] / n;
