@@ -191,11 +191,32 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
         throw new RankFailureException($"rank {Rank}: {what} failed.");
     }
 
-    public void Sum(Span<double> values) => _shared.Sum(values);
-    public void Broadcast(Span<float> values) => _shared.Broadcast(values);
-    public void GatherEpisodes(ReadOnlySpan<double> episodes, List<double> gatheredOnRoot) => _shared.GatherEpisodes(episodes, gatheredOnRoot);
-    public bool AgreeToContinue(bool rootDecision) => _shared.AgreeToContinue(rootDecision);
-    public void CheckInSync(long iteration, ReadOnlySpan<float> parameters) => _shared.CheckInSync(iteration, parameters);
+    // Every call that waits for the workers first lets the chief take their late gradients: a straggler's send
+    // completes only when the chief receives it, so a chief waiting in a collective for a worker that waits on its
+    // send would deadlock. Stragglers are thus absorbed within an epoch; epoch and iteration boundaries line all up.
+    public void Sum(Span<double> values) { CatchUp(); _shared.Sum(values); }
+    public void Broadcast(Span<float> values) { CatchUp(); _shared.Broadcast(values); }
+    public void GatherEpisodes(ReadOnlySpan<double> episodes, List<double> gatheredOnRoot) { CatchUp(); _shared.GatherEpisodes(episodes, gatheredOnRoot); }
+    public bool AgreeToContinue(bool rootDecision) { CatchUp(); return _shared.AgreeToContinue(rootDecision); }
+    public void CheckInSync(long iteration, ReadOnlySpan<float> parameters) { CatchUp(); _shared.CheckInSync(iteration, parameters); }
+
+    /// <summary>Chief: receives (and drops, as late) every gradient the workers sent for updates already taken.</summary>
+    private void CatchUp()
+    {
+        if (Rank != 0) return;
+        double seconds = _comm.Timeout.TotalSeconds;
+        for (int r = 1; r < Size; r++)
+            while (_consumed[r] < _update)
+            {
+                PostReceive(r);
+                fixed (nint* req = &_receiveRequests[r])
+                    if (NativeMethods.Wait(req, seconds) != 0)
+                        throw new RankFailureException($"rank {r} did not send its gradient of update {_consumed[r]} within {seconds:0.#} s (died or hangs); ending the job.");
+                _receivePending[r] = false;
+                _consumed[r]++;
+                DroppedGradients++;
+            }
+    }
     public void AddMetrics(IDictionary<string, double> metrics)
     {
         _shared.AddMetrics(metrics);
@@ -218,22 +239,10 @@ public sealed unsafe class ChiefWorker : IDataParallel, IDisposable
         }
         else
         {
+            CatchUp(); // first: a worker posts its receive for the next average only after its previous send completed
             for (int b = 0; b < 2; b++)
                 for (int r = 1; r < Size; r++)
                     if (_averagePending[b, r]) { fixed (nint* req = &_averageRequests[b, r]) NativeMethods.Wait(req, seconds); _averagePending[b, r] = false; }
-            // Every worker sent exactly one gradient per update: take the late ones still in flight (a worker's last send
-            // completes only once the chief receives it), so nothing is left pending at MPI_Finalize.
-            for (int r = 1; r < Size; r++)
-                while (_consumed[r] < _update)
-                {
-                    PostReceive(r);
-                    fixed (nint* req = &_receiveRequests[r])
-                        if (NativeMethods.Wait(req, seconds) != 0)
-                            throw new RankFailureException($"rank {r} did not send its last gradient within {seconds:0.#} s (died or hangs); ending the job.");
-                    _receivePending[r] = false;
-                    _consumed[r]++;
-                    DroppedGradients++;
-                }
         }
         _comm.Barrier();
     }
