@@ -169,7 +169,11 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
         OnUseDataParallel(dataParallel);
     }
 
-    /// <summary>True for algorithms whose update reduces its gradients across ranks (the on-policy family).</summary>
+    /// <summary>
+    /// True for algorithms whose update reduces its gradients across ranks (PPO, A2C, TRPO). Opt-in: an on-policy algorithm
+    /// calls OnPolicyAlgorithm.ReduceGradients once per optimiser step (and reduces any other statistic its step uses)
+    /// before it says true here.
+    /// </summary>
     protected virtual bool SupportsDataParallel => false;
 
     /// <summary>Called once by <see cref="UseDataParallel"/>: broadcast the parameters, size the reductions.</summary>

@@ -53,6 +53,8 @@ public sealed class A2c : OnPolicyAlgorithm
         => LoadModel<A2c, A2cOptions>(path, env, AlgorithmName, (e, o, id, owns) => new A2c(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public A2cOptions Options { get; }
     /// <summary>The latest rollout (for tests that recompute the loss independently).</summary>
     internal RolloutBuffer Rollout => Buffer;

@@ -67,8 +67,6 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm
 
     // ---------------------------------------------------------------- data parallel: the hooks an update calls
 
-    protected override bool SupportsDataParallel => true;
-
     /// <summary>Every rank starts from rank 0's parameters (the optimiser states are all zero, or loaded from one file).</summary>
     protected override void OnUseDataParallel(IDataParallel dataParallel) => dataParallel.Broadcast(Policy.Parameters.Values);
 

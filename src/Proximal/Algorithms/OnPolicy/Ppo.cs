@@ -69,6 +69,8 @@ public sealed class Ppo : OnPolicyAlgorithm
         => LoadModel<Ppo, PpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Ppo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public PpoOptions Options { get; }
     /// <summary>β of the KL-penalty surrogates (adapted after each update for <see cref="SurrogateKind.AdaptiveKl"/>).</summary>
     public double KlBeta { get; private set; }

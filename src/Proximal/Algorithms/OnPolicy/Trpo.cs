@@ -73,6 +73,8 @@ public sealed class Trpo : OnPolicyAlgorithm
         => LoadModel<Trpo, TrpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Trpo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public TrpoOptions Options { get; }
     /// <summary>The latest rollout (for tests that recompute the step independently).</summary>
     internal RolloutBuffer RolloutForTests => Buffer;
