@@ -85,7 +85,8 @@ internal sealed class DistributedTraining : IDisposable
         _context = _stragglers is { } d
             ? new ChiefWorker(_comm, onPolicy.Policy.Parameters.Count, d)
             : new DataParallel(_comm);
-        onPolicy.UseDataParallel(_context);
+        try { onPolicy.UseDataParallel(_context); }
+        catch (NotSupportedException e) { return e.Message; }
         return null;
     }
 
