@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Proximal needs on a fresh Debian machine, then restores and builds (Release).
+# Installs what Proximal needs on a fresh Debian machine (MuJoCo 2.2.2, gcc, Open MPI), then restores and builds (Release).
 # Idempotent: skips apt when the packages are already there. Needs root (or sudo) for apt.
 # --packages-only: install the packages, do not build (the ./proximal launcher builds only the CLI).
 set -euo pipefail
@@ -12,6 +12,10 @@ need=()
 # The MuJoCo binding compiles a small C shim (src/Proximal.MuJoCo/Native) against the 2.2.2 headers.
 [ -e /usr/include/mujoco/mujoco.h ] || need+=(libmujoco-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+# Distributed training (mpirun … --distributed): Open MPI's launcher and library, and mpi.h for the shim
+# src/Proximal.Distributed/Native. Without them everything else builds and runs in one process.
+command -v mpirun >/dev/null 2>&1 || need+=(openmpi-bin)
+[ -e /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ] || need+=(libopenmpi-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup: installing ${need[*]} (apt)" >&2

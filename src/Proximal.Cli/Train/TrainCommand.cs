@@ -8,6 +8,7 @@ using Proximal.Common.Persistence;
 using Proximal.Training.Runs;
 using Proximal.Training.Sessions;
 using Proximal.Envs.Registry;
+using Proximal.Distributed;
 
 namespace Proximal.Cli.Train;
 
@@ -42,28 +43,51 @@ internal static class TrainCommand
         var checkpointEvery = CliParsing.StepsOption("--checkpoint-every", "Save checkpoints/model_<step>.zip every N env steps (default: a quarter of the run; 0: none).");
         var resume = new Option<string?>("--resume") { Description = "Continue training a saved model (a model file or a run folder: its model.zip; its stored options are used) into a new run folder." };
         var noProgress = new Option<bool>("--no-progress") { Description = "Plain periodic progress lines even on a terminal." };
+        // [distributed] docs/distributed.md
+        var distributed = new Option<bool>("--distributed") { Description = "One rank of a data-parallel run started by mpirun (mpirun -np K proximal train … --distributed): n_envs per rank, one gradient all-reduce per minibatch; rank 0 writes the run folder." };
+        var chiefWorker = CliParsing.IntOption("--chief-worker", "", "Distributed, chief/worker variant (DPPO): rank 0 averages the gradients once all but D ranks' have arrived; late ones are dropped and counted. Implies --distributed.", -1);
+        var rankTimeout = CliParsing.IntOption("--rank-timeout", "", "Distributed: seconds a rank may go silent before the job ends naming it.", 120);
 
         var cmd = new Command("train", "Train an agent; writes config.yaml, progress.csv, tb/, checkpoints/, model.zip and curve.svg into a run folder.");
-        foreach (var o in new Option[] { algo, env, config, seed, steps, set, runDir, evalEvery, evalEpisodes, checkpointEvery, resume, noProgress })
+        foreach (var o in new Option[] { algo, env, config, seed, steps, set, runDir, evalEvery, evalEpisodes, checkpointEvery, resume, noProgress, distributed, chiefWorker, rankTimeout })
             cmd.Options.Add(o);
 
         cmd.SetAction(pr => Run(new Request(
             pr.GetValue(algo), pr.GetValue(env), pr.GetValue(config), pr.GetValue(seed), pr.GetValue(steps), pr.GetValue(set) ?? [],
             pr.GetValue(runDir), pr.GetValue(evalEvery), pr.GetValue(evalEpisodes), pr.GetValue(checkpointEvery), pr.GetValue(resume),
-            pr.GetValue(noProgress), Environment.GetCommandLineArgs().Skip(1).ToArray())));
+            pr.GetValue(noProgress), Environment.GetCommandLineArgs().Skip(1).ToArray(),
+            pr.GetValue(distributed) || pr.GetValue(chiefWorker) >= 0, pr.GetValue(chiefWorker) is >= 0 and var d ? d : null, pr.GetValue(rankTimeout))));
         return cmd;
     }
 
     private sealed record Request(string? Algo, string? Env, string? Config, long? Seed, long? Steps, string[] Sets, string? RunDir,
-        long? EvalEvery, int EvalEpisodes, long? CheckpointEvery, string? Resume, bool NoProgress, string[] Args);
+        long? EvalEvery, int EvalEpisodes, long? CheckpointEvery, string? Resume, bool NoProgress, string[] Args,
+        bool Distributed = false, int? ChiefWorker = null, int RankTimeout = 120);
+
+    /// <summary>[distributed] A rank other than 0 prints no usage errors (rank 0 prints the one line for the job).</summary>
+    private static bool _quiet;
 
     private static int Usage(string message)
     {
+        if (_quiet) return ExitUsage;
         Console.Error.WriteLine($"error: {message}");
         return ExitUsage;
     }
 
     private static int Run(Request r)
+    {
+        if (!r.Distributed) return RunOne(r, null);
+        // [distributed] one rank of an mpirun job
+        if (!MpiCommunicator.LaunchedByMpi) return Usage($"--distributed runs as one of several processes started by an MPI launcher: {DistributedTraining.LauncherHint}.");
+        _quiet = DistributedTraining.RankFromEnvironment is > 0;
+        if (r.RankTimeout <= 0) return Usage($"--rank-timeout must be at least 1 second (got {r.RankTimeout}).");
+        DistributedTraining dist;
+        try { dist = DistributedTraining.Start(TimeSpan.FromSeconds(r.RankTimeout), r.ChiefWorker); }
+        catch (MpiUnavailableException e) { return Usage(e.Message); }
+        using (dist) return RunOne(r, dist);
+    }
+
+    private static int RunOne(Request r, DistributedTraining? dist)
     {
         // ---- everything that can be wrong with the request is found before the run folder exists
         if (r.EvalEpisodes <= 0) return Usage($"--eval-episodes must be at least 1 (got {r.EvalEpisodes}).");
@@ -119,8 +143,23 @@ internal static class TrainCommand
         catch (NotSupportedException e) { return Usage(e.Message); }
         catch (Proximal.MuJoCo.Binding.MuJoCoLibraryException e) { return Usage(e.Message); }
 
-        using (session) return Train(session, r);
+        using (session)
+        {
+            if (dist is null) return Train(session, r);
+            // [distributed] every rank built the same session, or the job stops here with one line
+            if (dist.Agree(session, null) is int code) return code;
+            if (dist.Attach(session) is { } problem) return Usage(problem);
+            if (dist.Rank != 0) return dist.RunWorker(session);
+            Console.WriteLine(dist.Describe(session));
+            (ResumePrefix, ResumeSuffix) = dist.ResumeParts;
+            int exit = Train(session, r);
+            if (exit == ExitFailed) dist.Abort(ExitFailed, ""); // the others wait on rank 0: end them (rank 0 saved the model and said so)
+            return exit;
+        }
     }
+
+    /// <summary>[distributed] What the printed resume command starts and ends with (mpirun -np K …, --distributed).</summary>
+    private static string ResumePrefix = "", ResumeSuffix = "";
 
     private static int Train(TrainingSession session, Request r)
     {
@@ -201,7 +240,7 @@ internal static class TrainCommand
     }
 
     internal static string ResumeCommand(string modelPath, long stepsLeft) =>
-        $"{Launcher} train --resume {Quote(Rel(modelPath))} --steps {stepsLeft.ToString(CultureInfo.InvariantCulture)}";
+        $"{ResumePrefix}{Launcher} train --resume {Quote(Rel(modelPath))} --steps {stepsLeft.ToString(CultureInfo.InvariantCulture)}{ResumeSuffix}";
 
     /// <summary>Adds <c>resume_command</c> to the run's summary.json (the terminal may be gone, e.g. after SIGHUP).</summary>
     private static void RecordResumeCommand(string runPath, string command)

@@ -72,6 +72,8 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
     public Space ActionSpace => _env.SingleActionSpace;
     public long NumTimesteps { get; protected set; }
     public long Iterations { get; private set; }
+    /// <summary>The data-parallel context of a distributed run (null: a single process). See <see cref="UseDataParallel"/>.</summary>
+    public IDataParallel? DataParallel { get; private set; }
     /// <summary>The schedule of the current (or last) training call.</summary>
     public Schedule Schedule { get; private set; }
     /// <summary>True once the envs have been reset (their state then belongs to this run and is saved with it).</summary>
@@ -100,7 +102,7 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
         callbacks ??= [];
         if (!Started)
         {
-            _env.Reset(CurrentObservations, (ulong)BaseOptions.Seed);
+            _env.Reset(CurrentObservations, EnvSeed()); // [distributed] distinct per rank
             Started = true;
         }
         Schedule = Schedule.For(schedule, NumTimesteps, steps);
@@ -114,6 +116,7 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
             long t0 = Stopwatch.GetTimestamp();
             _lastTrainSeconds = 0; // an iteration without an update (off-policy warm-up) must not subtract the previous one's
             RunIteration(fraction);
+            if (DataParallel is { } dp) ShareAcrossRanks(dp); // [distributed] statistics and episodes of every rank
             _metrics["time/rollout_seconds"] = (Stopwatch.GetTimestamp() - t0) / (double)Stopwatch.Frequency - _lastTrainSeconds;
             Iterations++;
             _metrics["time/iteration"] = Iterations;
@@ -123,12 +126,72 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
             _metrics["rollout/episodes"] = _episodes.Total;
             bool go = true;
             foreach (var c in callbacks) go &= c.OnIterationEnd(this, _metrics);
+            if (DataParallel is { } p) go = p.AgreeToContinue(go && !cancellation.IsCancellationRequested); // [distributed] rank 0 decides
             if (!go) break;
         }
         foreach (var c in callbacks) c.OnTrainingEnd(this);
     }
 
     private double _lastTrainSeconds;
+
+    // ---------------------------------------------------------------- data parallel (distributed training)
+
+    private readonly List<double> _rankEpisodes = [], _otherRanksEpisodes = [];
+    private ulong _resetSeedOffset;
+
+    /// <summary>
+    /// Makes this algorithm one rank of a data-parallel job (call on every rank, before <see cref="Learn"/>): rank 0's
+    /// parameters are broadcast, each rank samples actions from its own generator and resets its envs with its own seeds
+    /// (seed + rank × n_envs, so K ranks × N envs see the envs of one process with K·N), normalisation statistics are
+    /// merged across ranks after every rollout, env steps count for all ranks, episodes are gathered to rank 0, and
+    /// rank 0 decides when training stops. Envs restart from fresh episodes (a resumed run's env snapshot is one rank's).
+    /// </summary>
+    public void UseDataParallel(IDataParallel dataParallel)
+    {
+        ArgumentNullException.ThrowIfNull(dataParallel);
+        if (DataParallel is not null) throw new InvalidOperationException("This algorithm already runs data-parallel.");
+        if (!SupportsDataParallel)
+            throw new NotSupportedException($"{Algorithm} does not support distributed (data-parallel) training; the on-policy algorithms do.");
+        DataParallel = dataParallel;
+        int rank = dataParallel.Rank;
+        if (rank > 0)
+        {
+            // Rank 0 keeps the single-process stream; the others derive their own (their actions must not share noise).
+            Span<ulong> state = stackalloc ulong[Rng.StateLength];
+            TrainRng.GetState(state);
+            TrainRng.Reseed(state[0] ^ state[1] ^ (0x9E3779B97F4A7C15UL * (ulong)rank));
+        }
+        // A resumed run restarts its envs at new seeds (not those its first iterations saw).
+        _resetSeedOffset = (ulong)rank * (ulong)_env.NumEnvs + (NumTimesteps > 0 ? (ulong)NumTimesteps : 0);
+        Started = false;
+        _env.Find<VecNormalizeObservation>()?.Statistics.BeginSynchronizing();
+        _env.Find<VecNormalizeReward>()?.Statistics.BeginSynchronizing();
+        OnUseDataParallel(dataParallel);
+    }
+
+    /// <summary>
+    /// True for algorithms whose update reduces its gradients across ranks (PPO, A2C, TRPO). Opt-in: an on-policy algorithm
+    /// calls OnPolicyAlgorithm.ReduceGradients once per optimiser step (and reduces any other statistic its step uses)
+    /// before it says true here.
+    /// </summary>
+    protected virtual bool SupportsDataParallel => false;
+
+    /// <summary>Called once by <see cref="UseDataParallel"/>: broadcast the parameters, size the reductions.</summary>
+    protected virtual void OnUseDataParallel(IDataParallel dataParallel) { }
+
+    private ulong EnvSeed() => unchecked((ulong)BaseOptions.Seed + _resetSeedOffset);
+
+    /// <summary>After each iteration: merge the normalisation statistics of all ranks, gather the episodes to rank 0.</summary>
+    private void ShareAcrossRanks(IDataParallel dp)
+    {
+        _env.Find<VecNormalizeObservation>()?.Statistics.SynchronizeAcross(dp);
+        _env.Find<VecNormalizeReward>()?.Statistics.SynchronizeAcross(dp);
+        _otherRanksEpisodes.Clear();
+        dp.GatherEpisodes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_rankEpisodes), _otherRanksEpisodes);
+        _rankEpisodes.Clear();
+        for (int i = 0; i + 1 < _otherRanksEpisodes.Count; i += 2) _episodes.Add(_otherRanksEpisodes[i], (int)_otherRanksEpisodes[i + 1]);
+        dp.AddMetrics(_metrics);
+    }
 
     /// <summary>
     /// One iteration of the family's loop (a rollout and its update; or a batch of env steps and their updates).
@@ -142,9 +205,14 @@ public abstract class BaseAlgorithm : IAgent, IDisposable
         long a = Stopwatch.GetTimestamp();
         _env.Step(envActions, CurrentObservations, rewards, terminated, truncated);
         _envTicks += Stopwatch.GetTimestamp() - a;
-        NumTimesteps += _env.NumEnvs;
+        NumTimesteps += _env.NumEnvs * (DataParallel?.Size ?? 1); // [distributed] every rank steps as many envs: steps count globally
         var log = _env.Episodes;
-        if (log is not null) while (log.TryDequeue(out var e)) _episodes.Add(e.Return, e.Length);
+        if (log is not null)
+            while (log.TryDequeue(out var e))
+            {
+                _episodes.Add(e.Return, e.Length);
+                if (DataParallel is not null) { _rankEpisodes.Add(e.Return); _rankEpisodes.Add(e.Length); }
+            }
     }
 
     /// <summary>Adds time spent in inference while acting (the caller measures with <see cref="Stopwatch.GetTimestamp"/>).</summary>

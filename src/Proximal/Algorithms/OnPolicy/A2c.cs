@@ -53,6 +53,8 @@ public sealed class A2c : OnPolicyAlgorithm
         => LoadModel<A2c, A2cOptions>(path, env, AlgorithmName, (e, o, id, owns) => new A2c(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public A2cOptions Options { get; }
     /// <summary>The latest rollout (for tests that recompute the loss independently).</summary>
     internal RolloutBuffer Rollout => Buffer;
@@ -76,6 +78,7 @@ public sealed class A2c : OnPolicyAlgorithm
     {
         double lr = ScheduledLearningRate(scheduleFraction);
         var parts = LossAndGradient();
+        ReduceGradients(); // [distributed] one all-reduce of the flat gradient; no-op in one process
         var parameters = Policy.Parameters;
         double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
         if (!double.IsFinite(norm))
@@ -112,7 +115,7 @@ public sealed class A2c : OnPolicyAlgorithm
 
         // Advantages: GAE(γ, λ) from the rollout, optionally normalised over the whole batch (SB3's option; off by default).
         Buffer.Advantages.CopyTo(_advantages, 0);
-        if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
+        if (Options.NormalizeAdvantage) NormalizeAdvantages(_advantages); // over all ranks when distributed
 
         parameters.ZeroGradients();
         var outputs = Policy.Forward(Buffer.Observations, b, out var values);

@@ -73,12 +73,78 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
     protected RolloutBuffer Buffer { get; }
     /// <summary>The latest rollout, for tests that check where values and bootstraps landed.</summary>
     internal RolloutBuffer LatestRollout => Buffer;
+    /// <summary>Runs the update on the rollout as it stands (tests that fill <see cref="LatestRollout"/> themselves).</summary>
+    internal void TrainForTests(double scheduleFraction = 1.0) => Train(scheduleFraction);
 
     protected sealed override void RunIteration(double scheduleFraction)
     {
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
         AfterUpdate();
+        DataParallel?.CheckInSync(Iterations + 1, Policy.Parameters.Values); // [distributed] drift fails loudly
+    }
+
+    // ---------------------------------------------------------------- data parallel: the hooks an update calls
+
+    /// <summary>Every rank starts from rank 0's parameters (the optimiser states are all zero, or loaded from one file).</summary>
+    protected override void OnUseDataParallel(IDataParallel dataParallel) => dataParallel.Broadcast(Policy.Parameters.Values);
+
+    /// <summary>
+    /// [distributed] Call once per minibatch, after the loss's gradient and BEFORE clipping and the optimiser step: the
+    /// flat gradient becomes its mean over the ranks (one all-reduce), so every rank takes the identical step. No-op in a
+    /// single process.
+    /// </summary>
+    protected void ReduceGradients() => DataParallel?.AverageGradients(Policy.Parameters.Gradients);
+
+    /// <summary>
+    /// Advantage normalisation with the mean and std of the minibatch over all ranks. Distributed, after
+    /// <see cref="PrepareMinibatchAdvantages"/> the statistics of this epoch's minibatches are already reduced (one
+    /// all-reduce per epoch, so a minibatch costs only its gradient's); otherwise one small all-reduce here.
+    /// </summary>
+    protected void NormalizeAdvantages(Span<float> advantages)
+    {
+        if (DataParallel is not { } dp) Surrogate.NormalizeAdvantages(advantages);
+        else if (_advantageStatsNext < _advantageStatsCount) Surrogate.NormalizeAdvantages(advantages, _advantageStats.AsSpan(3 * _advantageStatsNext++, 3));
+        else Surrogate.NormalizeAdvantages(advantages, dp);
+    }
+
+    private double[] _advantageStats = [];
+    private int _advantageStatsCount, _advantageStatsNext;
+
+    /// <summary>
+    /// [distributed] Before an epoch's minibatches (the indices already shuffled, cut every <paramref name="minibatchSize"/>):
+    /// reduces the count, sum and M2 of every minibatch's advantages across ranks in ONE all-reduce; the next
+    /// <see cref="NormalizeAdvantages"/> calls use them in order. No-op in a single process.
+    /// </summary>
+    protected void PrepareMinibatchAdvantages(ReadOnlySpan<int> shuffledIndices, int minibatchSize)
+    {
+        if (DataParallel is not { } dp) return;
+        int count = shuffledIndices.Length / minibatchSize;
+        if (_advantageStats.Length < 3 * count) _advantageStats = new double[3 * count];
+        var adv = Buffer.Advantages;
+        for (int k = 0; k < count; k++)
+        {
+            var idx = shuffledIndices.Slice(k * minibatchSize, minibatchSize);
+            double mean = 0, m2 = 0;
+            foreach (int i in idx) mean += adv[i];
+            mean /= minibatchSize;
+            foreach (int i in idx) m2 += (adv[i] - mean) * (adv[i] - mean);
+            _advantageStats[3 * k] = minibatchSize;
+            _advantageStats[3 * k + 1] = minibatchSize * mean;
+            _advantageStats[3 * k + 2] = m2 + minibatchSize * mean * mean;
+        }
+        dp.Sum(_advantageStats.AsSpan(0, 3 * count));
+        _advantageStatsCount = count;
+        _advantageStatsNext = 0;
+    }
+
+    /// <summary>The mean over all ranks of a per-rank mean (e.g. approx-KL for the early stop, which every rank must agree on).</summary>
+    protected double MeanAcrossRanks(double value)
+    {
+        if (DataParallel is not { } dp) return value;
+        Span<double> v = [value];
+        dp.Sum(v);
+        return v[0] / dp.Size;
     }
 
     /// <summary>The algorithm's update from the filled <see cref="Buffer"/> (advantages and returns computed).</summary>

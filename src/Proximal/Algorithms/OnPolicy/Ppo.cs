@@ -74,6 +74,8 @@ public sealed class Ppo : OnPolicyAlgorithm
         => LoadModel<Ppo, PpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Ppo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public PpoOptions Options { get; }
     /// <summary>β of the KL-penalty surrogates (adapted after each update for <see cref="SurrogateKind.AdaptiveKl"/>).</summary>
     public double KlBeta { get; private set; }
@@ -125,6 +127,7 @@ public sealed class Ppo : OnPolicyAlgorithm
         for (int epoch = 0; epoch < Options.NEpochs && !stop; epoch++)
         {
             TrainRng.Shuffle(_indices.AsSpan()); // [6] shuffle the whole batch, cut into minibatches
+            if (Options.NormalizeAdvantage) PrepareMinibatchAdvantages(_indices, m); // [distributed] one all-reduce per epoch; no-op in one process
             for (int start = 0; start < batch; start += m)
             {
                 var idx = _indices.AsSpan(start, m);
@@ -132,19 +135,20 @@ public sealed class Ppo : OnPolicyAlgorithm
                 if (_mbMasks.Length > 0) Buffer.GatherMasks(idx, _mbMasks); // [action masks]
                 if (UsesKl)
                     for (int j = 0; j < m; j++) _oldOutputs.AsSpan(idx[j] * p, p).CopyTo(_mbOldOutputs.AsSpan(j * p, p));
-                if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_mbAdvantages); // [7]
+                if (Options.NormalizeAdvantage) NormalizeAdvantages(_mbAdvantages); // [7] (over all ranks when distributed)
 
                 var loss = LossAndGradient(m, clip); // [8]–[10], [21]: fills the parameters' gradients
 
                 // Early stop as SB3's target_kl: this minibatch's approx-KL above 1.5 × target_kl ends the update
                 // before its optimiser step (the KL is of the parameters as they stand, before this step).
-                if (Options.TargetKl is { } targetKl && loss.Policy.ApproxKl > 1.5 * targetKl)
+                if (Options.TargetKl is { } targetKl && MeanAcrossRanks(loss.Policy.ApproxKl) > 1.5 * targetKl) // [distributed] all ranks agree
                 {
                     stop = true;
                     EarlyStopped = true;
                     break;
                 }
 
+                ReduceGradients(); // [distributed] one all-reduce of the flat gradient; no-op in one process
                 double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm(); // [11]
                 if (!double.IsFinite(norm))
                     throw new InvalidOperationException($"PPO update diverged: the gradient norm is {norm} at step {NumTimesteps} (epoch {epoch}). Lower learning_rate or enable max_grad_norm / normalisation.");

@@ -123,6 +123,36 @@ public static class Surrogate
         for (int i = 0; i < b; i++) advantages[i] = (float)((advantages[i] - mean) * inv);
     }
 
+    /// <summary>
+    /// [distributed] <see cref="NormalizeAdvantages(Span{float})"/> over the union of every rank's rows: each rank's count,
+    /// sum and M2 about its own mean go into ONE all-reduce; the pooled M2 = Σ (M2_r + n_r·μ_r²) − n·μ².
+    /// </summary>
+    public static void NormalizeAdvantages(Span<float> advantages, Numerics.IAllReduce ranks)
+    {
+        int b = advantages.Length;
+        double mean = 0;
+        foreach (float a in advantages) mean += a;
+        mean = b > 0 ? mean / b : 0;
+        double m2 = 0;
+        foreach (float a in advantages) m2 += (a - mean) * (a - mean);
+        Span<double> r = [b, b * mean, m2 + b * mean * mean];
+        ranks.Sum(r);
+        NormalizeAdvantages(advantages, r);
+    }
+
+    /// <summary>Normalises with statistics already reduced over all ranks: [count, Σa, Σ (M2_r + n_r·μ_r²)].</summary>
+    public static void NormalizeAdvantages(Span<float> advantages, ReadOnlySpan<double> r)
+    {
+        int b = advantages.Length;
+        double n = r[0];
+        if (n == 0) return;
+        double globalMean = r[1] / n;
+        double var = Math.Max(r[2] - n * globalMean * globalMean, 0);
+        double std = n > 1 ? Math.Sqrt(var / (n - 1)) : 0;
+        double inv = 1.0 / (std + 1e-8);
+        for (int i = 0; i < b; i++) advantages[i] = (float)((advantages[i] - globalMean) * inv);
+    }
+
     /// <summary>1 − Var(returns − values)/Var(returns); NaN when the returns have no variance.</summary>
     public static double ExplainedVariance(ReadOnlySpan<float> values, ReadOnlySpan<float> returns)
     {

@@ -44,7 +44,14 @@ public sealed class Trpo : OnPolicyAlgorithm
         int n = Policy.Parameters.Count, b = Buffer.Count, pSize = Policy.OutputSize, m = options.VfMinibatchSize, od = env.ObservationSize;
         _fisher = new PolicyFisher(Policy);
         double damping = options.CgDamping;
-        _dampedFisher = (v, result) => _fisher.Multiply(v, result, damping);
+        _dampedFisher = (v, result) =>
+        {
+            if (DataParallel is not { } dp) { _fisher.Multiply(v, result, damping); return; }
+            _fisher.Multiply(v, result, 0); // [distributed] F·v of this rank's rows, averaged over the ranks, then damped
+            dp.AverageGradients(result);
+            float d = (float)damping;
+            for (int i = 0; i < result.Length; i++) result[i] += d * v[i];
+        };
         _evaluateStep = EvaluateStep;
         _g = new float[n]; _s = new float[n]; _fs = new float[n]; _r = new float[n]; _p = new float[n]; _ap = new float[n]; _thetaOld = new float[n];
         _advantages = new float[b]; _oldLogProb = new float[b]; _logProb = new float[b]; _gradLogProb = new float[b]; _kl = new float[b];
@@ -66,6 +73,8 @@ public sealed class Trpo : OnPolicyAlgorithm
         => LoadModel<Trpo, TrpoOptions>(path, env, AlgorithmName, (e, o, id, owns) => new Trpo(e, o, id, owns));
 
     public override string Algorithm => AlgorithmName;
+    /// <summary>[distributed] Its update reduces its gradients and statistics across ranks (ReduceGradients and co.).</summary>
+    protected override bool SupportsDataParallel => true;
     public TrpoOptions Options { get; }
     /// <summary>The latest rollout (for tests that recompute the step independently).</summary>
     internal RolloutBuffer RolloutForTests => Buffer;
@@ -81,10 +90,10 @@ public sealed class Trpo : OnPolicyAlgorithm
 
         // Advantages, normalised over the rollout (trpo_mpi does).
         Buffer.Advantages.CopyTo(_advantages, 0);
-        if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
+        if (Options.NormalizeAdvantage) NormalizeAdvantages(_advantages); // over all ranks when distributed
         double surrogateBefore = 0; // ratio ≡ 1 at θ_old
         foreach (float a in _advantages) surrogateBefore += a;
-        surrogateBefore /= b;
+        surrogateBefore = MeanAcrossRanks(surrogateBefore / b); // [distributed] every rank holds b rows
 
         // 1. g = ∇θ mean(ratio·A) at θ_old = mean(A·∇ log π): actor forward (kept for the Fisher), actor-only backward.
         _fisher.Prepare(Buffer.Observations, b);
@@ -95,6 +104,7 @@ public sealed class Trpo : OnPolicyAlgorithm
         head.LogProbBackward(oldOutputs, Buffer.Actions, _gradLogProb, _gradOutputs);
         parameters.ZeroGradients();
         Policy.BackwardActor(_gradOutputs);
+        ReduceGradients(); // [distributed] g averaged over the ranks
         parameters.Gradients.CopyTo(_g, 0);
         double gNorm = Math.Sqrt(Dot(_g, _g));
         if (!double.IsFinite(gNorm))
@@ -168,6 +178,12 @@ public sealed class Trpo : OnPolicyAlgorithm
             surrogate += Math.Exp((double)_logProb[i] - _oldLogProb[i]) * _advantages[i];
             kl += _kl[i];
         }
+        if (DataParallel is { } dp) // [distributed] the line search decides on the means over all ranks
+        {
+            Span<double> both = [surrogate / b, kl / b];
+            dp.Sum(both);
+            return (both[0] / dp.Size, both[1] / dp.Size);
+        }
         return (surrogate / b, kl / b);
     }
 
@@ -199,6 +215,7 @@ public sealed class Trpo : OnPolicyAlgorithm
                     _gradValues[j] = (float)(2 * err / m);
                 }
                 Policy.BackwardCritic(_gradValues); // the actor's gradients stay 0, so Adam leaves the actor exactly where it is
+                ReduceGradients(); // [distributed]
                 double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
                 if (!double.IsFinite(norm))
                     throw new InvalidOperationException($"TRPO value-function update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or enable normalisation.");

@@ -1,3 +1,5 @@
+using Proximal.Numerics;
+
 namespace Proximal.Envs.Wrappers;
 
 /// <summary>
@@ -9,6 +11,10 @@ namespace Proximal.Envs.Wrappers;
 public sealed class RunningMeanVar
 {
     private readonly double[] _mean, _var, _batchMean, _batchVar;
+    // Data parallel (distributed training): the moments of the rows added since the last synchronisation and the
+    // statistics as they stood then; null until BeginSynchronizing.
+    private double[]? _pendingMean, _pendingVar, _syncedMean, _syncedVar, _reduce;
+    private double _pendingCount, _syncedCount;
 
     public RunningMeanVar(int size, double initialCount = 1e-4)
     {
@@ -49,6 +55,7 @@ public sealed class RunningMeanVar
         }
         for (int j = 0; j < d; j++) _batchVar[j] /= rows;
         Merge(_batchMean, _batchVar, rows);
+        TrackPending(rows);
     }
 
     /// <summary>Same as <see cref="Update(ReadOnlySpan{float})"/> for float64 rows.</summary>
@@ -67,6 +74,7 @@ public sealed class RunningMeanVar
             for (int j = 0; j < d; j++) { double e = batch[r * d + j] - _batchMean[j]; _batchVar[j] += e * e; }
         for (int j = 0; j < d; j++) _batchVar[j] /= rows;
         Merge(_batchMean, _batchVar, rows);
+        TrackPending(rows);
     }
 
     /// <summary>Merges another set of moments (e.g. another worker's statistics).</summary>
@@ -85,6 +93,76 @@ public sealed class RunningMeanVar
             _var[j] = m2 / total;
         }
         Count = total;
+    }
+
+    // ---------------------------------------------------------------- data parallel (distributed training)
+
+    /// <summary>
+    /// Starts tracking the rows added from now on, so <see cref="SynchronizeAcross"/> can merge every rank's new rows.
+    /// Between synchronisations each rank normalises with the shared statistics plus its own new rows.
+    /// </summary>
+    public void BeginSynchronizing()
+    {
+        int d = _mean.Length;
+        _pendingMean = new double[d]; _pendingVar = new double[d]; _syncedMean = new double[d]; _syncedVar = new double[d];
+        _reduce = new double[d + 1];
+        MarkSynchronized();
+    }
+
+    /// <summary>
+    /// Makes every rank's statistics the merge of the statistics at the last synchronisation with the rows ALL ranks
+    /// added since (pooled mean, then pooled M2 around it: two sums, exact rather than a Σx² shortcut). Call on every
+    /// rank at the same point (once per iteration); the result is identical on every rank.
+    /// </summary>
+    public void SynchronizeAcross(IAllReduce ranks)
+    {
+        ArgumentNullException.ThrowIfNull(ranks);
+        if (_pendingMean is null || _pendingVar is null || _syncedMean is null || _syncedVar is null || _reduce is null)
+            throw new InvalidOperationException("Call BeginSynchronizing before SynchronizeAcross.");
+        int d = _mean.Length;
+        var r = _reduce.AsSpan();
+        r[d] = _pendingCount;
+        for (int j = 0; j < d; j++) r[j] = _pendingCount * _pendingMean[j];
+        ranks.Sum(r);
+        double n = r[d];
+        if (n <= 0) return; // no rank added rows
+        for (int j = 0; j < d; j++) _batchMean[j] = r[j] / n;
+        for (int j = 0; j < d; j++)
+        {
+            double delta = _pendingMean[j] - _batchMean[j];
+            r[j] = _pendingCount * (_pendingVar[j] + delta * delta); // this rank's M2 about the pooled mean
+        }
+        ranks.Sum(r[..d]);
+        for (int j = 0; j < d; j++) _batchVar[j] = r[j] / n;
+        _syncedMean.CopyTo(_mean, 0);
+        _syncedVar.CopyTo(_var, 0);
+        Count = _syncedCount;
+        Merge(_batchMean, _batchVar, n);
+        MarkSynchronized();
+    }
+
+    private void MarkSynchronized()
+    {
+        _mean.CopyTo(_syncedMean!, 0);
+        _var.CopyTo(_syncedVar!, 0);
+        _syncedCount = Count;
+        Array.Clear(_pendingMean!);
+        Array.Clear(_pendingVar!);
+        _pendingCount = 0;
+    }
+
+    /// <summary>Merges the batch just added (in _batchMean/_batchVar) into the pending moments (Chan's formula again).</summary>
+    private void TrackPending(int rows)
+    {
+        if (_pendingMean is null || _pendingVar is null) return;
+        double n = _pendingCount, total = n + rows;
+        for (int j = 0; j < _pendingMean.Length; j++)
+        {
+            double delta = _batchMean[j] - _pendingMean[j];
+            _pendingMean[j] += delta * rows / total;
+            _pendingVar[j] = (_pendingVar[j] * n + _batchVar[j] * rows + delta * delta * n * rows / total) / total;
+        }
+        _pendingCount = total;
     }
 
     public Dictionary<string, double[]> GetState() => new(StringComparer.Ordinal)
@@ -110,5 +188,6 @@ public sealed class RunningMeanVar
         mean.CopyTo(_mean, 0);
         var.CopyTo(_var, 0);
         Count = count;
+        if (_pendingMean is not null) MarkSynchronized();
     }
 }
