@@ -20,7 +20,8 @@ public class GemmTests
     /// and checks that C's padding between rows is untouched.
     /// </summary>
     private static float[] CheckCase(Rng rng, Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta,
-        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true)
+        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true,
+        Gemm.Orientation orientation = Gemm.Orientation.Auto)
     {
         int aRows = ta == Transpose.No ? m : k, aCols = ta == Transpose.No ? k : m;
         int bRows = tb == Transpose.No ? k : n, bCols = tb == Transpose.No ? n : k;
@@ -31,12 +32,12 @@ public class GemmTests
         if (nanInC) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[i * ldc + j] = float.NaN;
         var c0 = (float[])c.Clone();
 
-        if (tier is not null || packing != Gemm.Packing.Auto)
-            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing);
+        if (tier is not null || packing != Gemm.Packing.Auto || orientation != Gemm.Orientation.Auto)
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing, orientation);
         else Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
         const double eps = 1.0 / (1 << 23);
-        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing}";
+        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing} orientation={orientation}";
         for (int i = 0; i < m && verify; i++)
         for (int j = 0; j < n; j++)
         {
@@ -77,6 +78,17 @@ public class GemmTests
         data.Add(257, 257, 257); // takes the packed-A and packed-B paths
         data.Add(64, 64, 600);   // several k blocks
         data.Add(130, 64, 17);
+        // SAC's 256-wide shapes (HalfCheetah: 17 observations, 17 + 6 critic inputs): layer forward m×n×k = B×out×in,
+        // weight gradient out×in×B, input gradient B×in×out, and the one-unit Q head.
+        foreach (int f in (int[])[17, 23])
+        {
+            data.Add(256, 256, f);
+            data.Add(256, f, 256);
+        }
+        data.Add(256, 256, 256);
+        data.Add(256, 1, 256);
+        data.Add(1, 256, 256);
+        data.Add(256, 256, 1);
         return data;
     }
 
@@ -129,7 +141,7 @@ public class GemmTests
         var tiers = new[] { Gemm.Tier.Scalar, Gemm.Tier.V256, Gemm.Tier.V512 }
             .Where(t => t != Gemm.Tier.V512 || System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             .Where(t => t == Gemm.Tier.Scalar || System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated).ToArray();
-        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270), (257, 65, 3)];
+        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270), (257, 65, 3), (256, 17, 40), (100, 23, 20)];
         foreach (var (m, n, k) in shapes)
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
         foreach (var tb in new[] { Transpose.No, Transpose.Yes })
@@ -137,12 +149,14 @@ public class GemmTests
             float[]? first = null;
             foreach (var tier in tiers)
             foreach (var packing in new[] { Gemm.Packing.Auto, Gemm.Packing.Always, Gemm.Packing.Never })
+            foreach (var orientation in new[] { Gemm.Orientation.Auto, Gemm.Orientation.AsIs, Gemm.Orientation.Transposed })
             {
                 if (tier == Gemm.Tier.Scalar && packing != Gemm.Packing.Auto) continue; // the scalar tier never packs
                 // The first run is checked against float64; the others must equal it bit for bit.
-                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier, packing: packing, verify: first is null);
+                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier, packing: packing, verify: first is null,
+                    orientation: orientation);
                 if (first is null) first = c;
-                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} packing {packing} differs from the scalar tier for {m}×{n}×{k} ta={ta} tb={tb}");
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} packing {packing} orientation {orientation} differs from the scalar tier for {m}×{n}×{k} ta={ta} tb={tb}");
             }
         }
     }
@@ -150,6 +164,8 @@ public class GemmTests
     [Theory]
     [InlineData(700, 300, 400)] // split by rows
     [InlineData(150, 900, 300)] // split by columns
+    [InlineData(256, 256, 256)] // SAC's hidden layer
+    [InlineData(256, 23, 256)]  // a thin C: computed transposed on the AVX2 tier, then split
     public void MultiThreadedIsBitIdenticalToSingleThreaded(int m, int n, int k)
     {
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
