@@ -233,7 +233,7 @@ public sealed class Tqc : OffPolicyAlgorithm
             loss += (a * PiLogProb[i] - meanZ) / b;
             GradPiLogProb[i] = a / b;
         }
-        Critics.Backward(GradPiZ, GradPiActions);
+        Critics.ActionGradient(GradPiZ, GradPiActions); // d Q/d a only: the critics' weight gradients would be discarded
         Actor.Backward(PiMean, PiLogStd, PiNoise, GradPiLogProb, GradPiActions);
         return loss;
     }
