@@ -8,7 +8,8 @@ namespace Proximal.Cli.Bench;
 
 /// <summary>
 /// <c>proximal bench nn</c>, numerics part: the single-core FP32 FMA peak of this machine and the GEMM
-/// rate (GFLOP/s and % of that peak) on the shapes a small MLP produces and on square shapes.
+/// rate (GFLOP/s and % of that peak) on the shapes a small MLP and SAC's 256-wide networks produce and on square
+/// shapes; then the MLP train step and one SAC update (<see cref="SacUpdateBench"/>).
 /// </summary>
 public static class NnBench
 {
@@ -23,6 +24,7 @@ public static class NnBench
             report.Header(MachineInfo.Current());
             double peakGflops = Run(report);
             MlpBench.Run(report, peakGflops);
+            SacUpdateBench.Run(report, peakGflops);
             report.Footer(MachineInfo.Current().LoadAverage);
             return 0;
         });
@@ -44,6 +46,19 @@ public static class NnBench
             ("2048x64x17 (first layer, B transposed)", Transpose.No, Transpose.Yes, 2048, 64, 17),
             ("64x64x2048 (weight gradient, A transposed)", Transpose.Yes, Transpose.No, 64, 64, 2048),
             ("256x256x256", Transpose.No, Transpose.No, 256, 256, 256),
+            // SAC's 256-wide networks at batch 256 (HalfCheetah sizes: 17 observations, 23 critic inputs): every
+            // transpose combination of the square product, the layer forward x·Wᵀ and its transpose pair, the weight
+            // gradient gᵀ·x of a first layer and the critic's input gradient g·W.
+            ("256x256x256 (hidden layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 256),
+            ("256x256x256 (hidden weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 256, 256),
+            ("256x256x256 (both transposed)", Transpose.Yes, Transpose.Yes, 256, 256, 256),
+            ("256x256x17 (first layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 17),
+            ("256x256x17 (A transposed)", Transpose.Yes, Transpose.No, 256, 256, 17),
+            ("256x256x23 (critic first layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 23),
+            ("256x256x23 (A transposed)", Transpose.Yes, Transpose.No, 256, 256, 23),
+            ("256x17x256 (first layer weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 17, 256),
+            ("256x23x256 (critic first layer weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 23, 256),
+            ("256x23x256 (critic input gradient)", Transpose.No, Transpose.No, 256, 23, 256),
             ("1024x1024x1024", Transpose.No, Transpose.No, 1024, 1024, 1024),
         ];
         foreach (var s in shapes)
@@ -52,7 +67,7 @@ public static class NnBench
             foreach (int threads in new[] { 1, 2 })
             {
                 double gflops = MeasureGemmGflops(s.Ta, s.Tb, s.M, s.N, s.K, threads);
-                double? ratio = threads == 2 && s.M == 1024 ? gflops / single : null;  // 1 thread measured just before, same process
+                double? ratio = threads == 2 && (s.M == 1024 || s.K == 256 && s.N == 256) ? gflops / single : null;  // 1 thread measured just before, same process
                 report.Add(new BenchCase($"gemm {s.Label}, {threads} thread{(threads > 1 ? "s" : "")}", gflops, "GFLOP/s",
                     100 * gflops / (peak * threads), ratio, ratio is null ? null : "vs 1 thread (this run)"));
                 single = gflops;

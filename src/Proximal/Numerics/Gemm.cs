@@ -121,25 +121,32 @@ public static partial class Gemm
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing, bool transposedC)
     {
         /// <summary>
-        /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide,
-        /// so every element is still summed by one thread in the one fixed order.
+        /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide, so every element
+        /// is still summed by one thread in the one fixed order. The calling thread computes the first block, persistent
+        /// helper threads (<see cref="Team"/>) the others: no allocation and no thread-pool hop per call.
         /// </summary>
         public void RunParallel(int parts)
         {
-            var self = this;
-            int rowsTotal = m, colsTotal = n;
-            bool byRows = m >= n;
-            int extent = byRows ? m : n;
-            int grain = byRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
-            int chunks = (extent + grain - 1) / grain;
+            int chunks = (Extent + Grain - 1) / Grain;
             parts = Math.Min(parts, chunks);
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            {
-                int lo = (int)((long)chunks * part / parts) * grain;
-                int hi = Math.Min(extent, (int)((long)chunks * (part + 1) / parts) * grain);
-                if (byRows) self.Run(lo, hi, 0, colsTotal);
-                else self.Run(0, rowsTotal, lo, hi);
-            });
+            if (parts <= 1) Run(0, m, 0, n);
+            else Team.Run(this, parts);
+        }
+
+        private bool ByRows => m >= n;
+        private int Extent => ByRows ? m : n;
+        private int Grain => ByRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
+
+        /// <summary>Block <paramref name="part"/> of <paramref name="parts"/>: whole grains, the same cut whoever runs it.</summary>
+        public void RunPart(int part, int parts)
+        {
+            int grain = Grain, extent = Extent;
+            int chunks = (extent + grain - 1) / grain;
+            int lo = (int)((long)chunks * part / parts) * grain;
+            int hi = Math.Min(extent, (int)((long)chunks * (part + 1) / parts) * grain);
+            if (lo >= hi) return;
+            if (ByRows) Run(lo, hi, 0, n);
+            else Run(0, m, lo, hi);
         }
 
         /// <summary>Computes the block C[i0..i1, j0..j1] on the calling thread.</summary>
@@ -418,6 +425,83 @@ public static partial class Gemm
                     for (int p = 0; p < kb; p++) s = MathF.FusedMultiplyAdd(ai[p * acs], bj[p * brs], s);
                     ref float cij = ref c[transposedC ? j * ldc + i : i * ldc + j];
                     cij = be == 0 ? alpha * s : MathF.FusedMultiplyAdd(be, cij, alpha * s);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Persistent helper threads for multi-threaded calls: the caller posts the job, wakes one helper per extra part, computes
+    /// part 0 itself and waits for the rest. Helpers spin briefly before blocking, because an MLP update issues its products
+    /// back to back. One multi-threaded product at a time uses the helpers; a concurrent one (another thread's) runs its
+    /// parts on its own thread instead, with the same cut, so the results are the same either way.
+    /// </summary>
+    private static class Team
+    {
+        private static readonly Lock Gate = new();
+        private static readonly ManualResetEventSlim Done = new(false, 1000);
+        private static Helper[] _helpers = [];
+        private static Job _job;
+        private static int _parts, _pending;
+        private static Exception? _error;
+
+        public static void Run(in Job job, int parts)
+        {
+            if (!Gate.TryEnter())
+            {
+                for (int p = 0; p < parts; p++) job.RunPart(p, parts);
+                return;
+            }
+            try
+            {
+                while (_helpers.Length < parts - 1) Grow();
+                _job = job;
+                _parts = parts;
+                _error = null;
+                Done.Reset();
+                Volatile.Write(ref _pending, parts - 1);
+                for (int i = 0; i < parts - 1; i++) _helpers[i].Wake();
+                job.RunPart(0, parts);
+                Done.Wait();
+                if (_error is { } e) throw new InvalidOperationException("A GEMM helper thread failed.", e);
+            }
+            finally
+            {
+                _job = default;
+                Gate.Exit();
+            }
+        }
+
+        private static void Grow()
+        {
+            var grown = new Helper[_helpers.Length + 1];
+            _helpers.CopyTo(grown, 0);
+            grown[^1] = new Helper(_helpers.Length + 1);
+            _helpers = grown;
+        }
+
+        private sealed class Helper
+        {
+            private readonly ManualResetEventSlim _go = new(false, 1000);
+            private readonly int _part;
+
+            public Helper(int part)
+            {
+                _part = part;
+                new Thread(Loop) { IsBackground = true, Name = $"Proximal GEMM helper {part}" }.Start();
+            }
+
+            public void Wake() => _go.Set();
+
+            private void Loop()
+            {
+                while (true)
+                {
+                    _go.Wait();
+                    _go.Reset();
+                    try { _job.RunPart(_part, _parts); }
+                    catch (Exception e) { _error = e; }
+                    if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
                 }
             }
         }

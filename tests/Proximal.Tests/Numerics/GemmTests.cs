@@ -213,6 +213,36 @@ public class GemmTests
     }
 
     [Fact]
+    public void MultiThreadedCallsDoNotAllocateAndConcurrentCallersGetTheSameBits()
+    {
+        const int m = 256, n = 256, k = 256;
+        var rng = new Rng(31);
+        var a = new float[m * k]; var b = new float[k * n];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextFloat() - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextFloat() - 0.5f;
+        var expect = new float[m * n];
+        Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, expect, n, threads: 1);
+
+        var c = new float[m * n];
+        for (int r = 0; r < 3; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, threads: 2); // helpers started
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 5; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, threads: 2);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"steady-state 2-thread GEMM calls allocated {allocated} bytes on the calling thread");
+        Assert.True(expect.AsSpan().SequenceEqual(c));
+
+        // Several threads at once: one uses the helpers, the others run their parts themselves; all get the same bits.
+        var results = new float[4][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = results.Length }, t =>
+        {
+            var ct = new float[m * n];
+            for (int r = 0; r < 10; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, ct, n, threads: 2 + t % 2);
+            results[t] = ct;
+        });
+        foreach (var ct in results) Assert.True(expect.AsSpan().SequenceEqual(ct), "a concurrent multi-threaded call differs from threads = 1");
+    }
+
+    [Fact]
     public void ValidationNamesTheOffendingOperand()
     {
         float[] ok = new float[100], shortOne = new float[99];
