@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Proximal.Cli.Bench.EnvBench.CreateCommand());
         bench.Subcommands.Add(LearnBench.CreateCommand());
         bench.Subcommands.Add(PpoBench.CreateCommand());
+        bench.Subcommands.Add(OffPolicyBench.CreateCommand());
         return bench;
     }
 }
