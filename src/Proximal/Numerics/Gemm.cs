@@ -253,19 +253,21 @@ public static partial class Gemm
         /// <summary>
         /// AVX2 tier (measured on Zen 3): B read in place at a row stride of 1 KiB (a 256-wide layer) puts every k step of
         /// a 16-column panel in the same few L1 sets, so the panel streams from L2 at each row tile; packed, the kb×16 panel
-        /// is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). Packing pays once it is reused by
-        /// more than four row tiles (a 256×256 B used by three or four row tiles ran at 54 % packed, 71 % in place); a
-        /// transposed B is always packed (the kernel needs op(B) rows contiguous).
+        /// is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
+        /// stride ld floats finds about 8 ways × 64 sets / (ld/16 lines) = 8192/ld lines of L1, and needs up to 2·kb:
+        /// packing pays when kb·ld exceeds 4096 and more than four row tiles reuse the copy (a 256×256 B used by three or
+        /// four row tiles ran at 54 % packed, 71 % in place; 64×64×64 at 77 % packed, 85 % in place). A transposed B is
+        /// always packed (the kernel needs op(B) rows contiguous).
         /// </summary>
-        private bool PackBOnAvx2(int rows, int mr) => tb == Transpose.Yes || rows > 4 * mr;
+        private bool PackBOnAvx2(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
 
         /// <summary>
-        /// AVX2 tier: Aᵀ read in place touches a new row (and at a 1 KiB stride the same L1 sets) every k step, so it is
-        /// packed when more than two column panels reuse it (256 TN was at 54 % in place, 86 % packed; with two panels the
-        /// packing pass cost more than it saved). A not transposed is six sequential streams the prefetcher follows: read
-        /// in place, as on the other tier.
+        /// AVX2 tier: Aᵀ read in place touches a new row every k step, so by the same L1 rule it is packed when kb·lda
+        /// exceeds 4096 and more than two column panels reuse it (256 TN: 54 % in place, 86 % packed; with two panels, or at
+        /// 64×64×64, the packing pass cost more than it saved). A not transposed is six sequential streams the prefetcher
+        /// follows: read in place, as on the other tier.
         /// </summary>
-        private bool PackAOnAvx2(int cols, int nr) => ta == Transpose.Yes && cols > 2 * nr;
+        private bool PackAOnAvx2(int cols, int nr) => ta == Transpose.Yes && cols > 2 * nr && (long)Math.Min(KC, k) * lda > 4096;
 
         private float* ColumnOfB(int p, int j) => b + p * ldb + j;
 
