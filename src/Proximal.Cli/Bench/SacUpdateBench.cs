@@ -19,12 +19,12 @@ public static class SacUpdateBench
     public static void Run(BenchReport report, double peakGflops)
     {
         ArgumentNullException.ThrowIfNull(report);
-        report.Section($"SAC update: one gradient step, batch {Batch}, 256-256 actor and twin critics, Pendulum-v1 sizes (3 obs, 1 action); % of single-core peak times the thread count");
+        report.Section($"SAC update: one gradient step, batch {Batch}, 256-256 actor and twin critics, Pendulum-v1 sizes (3 obs, 1 action); % of single-core peak times the thread count; {BenchClock.Name}");
         double flops = OffPolicyFlops.SacStep(3, 1, Hidden, Hidden, Batch);
         report.Add(new BenchCase("sac update, flops per gradient step", flops / 1e6, "MFLOP",
             Note: "products + Adam + Polyak, counted from the layer sizes (OffPolicyFlops)"));
         double single = 0;
-        foreach (int threads in (int[])[1, 2])
+        foreach (int threads in BenchClock.ThreadCpuTime ? [1] : (int[])[1, 2])
         {
             double seconds = SecondsPerStep(threads);
             double gflops = flops / seconds / 1e9;
@@ -38,7 +38,7 @@ public static class SacUpdateBench
         }
     }
 
-    /// <summary>Seconds per gradient step on <paramref name="threads"/> threads: best of five ~0.3 s repeats after a warm-up.</summary>
+    /// <summary>Seconds per gradient step on <paramref name="threads"/> threads: best of five ~0.3 s repeats (on <see cref="BenchClock"/>) after a warm-up.</summary>
     public static double SecondsPerStep(int threads)
     {
         var options = new SacOptions
@@ -53,9 +53,9 @@ public static class SacUpdateBench
         for (int r = 0; r < 5; r++)
         {
             long n = 0;
-            var sw = Stopwatch.StartNew();
-            do { sac.Train(1); n++; } while (sw.Elapsed.TotalSeconds < 0.3);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds / n);
+            long start = BenchClock.Now();
+            do { sac.Train(1); n++; } while (BenchClock.SecondsSince(start) < 0.3);
+            best = Math.Min(best, BenchClock.SecondsSince(start) / n);
         }
         return best;
     }
