@@ -16,6 +16,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(AlgoBench.CreateCommand());
         bench.Subcommands.Add(RecurrentBench.CreateCommand());
         bench.Subcommands.Add(DistributedBench.CreateCommand());
+        bench.Subcommands.Add(OffPolicyBench.CreateCommand());
         return bench;
     }
 }

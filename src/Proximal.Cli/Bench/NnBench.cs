@@ -8,21 +8,33 @@ namespace Proximal.Cli.Bench;
 
 /// <summary>
 /// <c>proximal bench nn</c>, numerics part: the single-core FP32 FMA peak of this machine and the GEMM
-/// rate (GFLOP/s and % of that peak) on the shapes a small MLP produces and on square shapes.
+/// rate (GFLOP/s and % of that peak) on the shapes a small MLP and SAC's 256-wide networks produce and on square
+/// shapes; then the MLP train step and one SAC update (<see cref="SacUpdateBench"/>).
 /// </summary>
 public static class NnBench
 {
     public static Command CreateCommand()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
-        var nn = new Command("nn", "Neural-network engine: single-core FP32 peak and GEMM GFLOP/s (% of peak, 2-thread speed-up).");
+        var cpuTime = new Option<bool>("--cpu-time")
+        {
+            Description = "Time single-thread figures in thread CPU time (Linux), for a shared machine; skips the 2-thread cases and the MLP section.",
+        };
+        var nn = new Command("nn", "Neural-network engine: single-core FP32 peak and GEMM GFLOP/s (% of peak, 2-thread speed-up), MLP step, SAC update.");
         nn.Options.Add(json);
+        nn.Options.Add(cpuTime);
         nn.SetAction(parseResult =>
         {
+            if (parseResult.GetValue(cpuTime))
+            {
+                if (!BenchClock.ThreadCpuTimeAvailable) { Console.Error.WriteLine("error: --cpu-time needs Linux (CLOCK_THREAD_CPUTIME_ID)."); return 2; }
+                BenchClock.ThreadCpuTime = true;
+            }
             var report = new BenchReport(parseResult.GetValue(json));
             report.Header(MachineInfo.Current());
             double peakGflops = Run(report);
-            MlpBench.Run(report, peakGflops);
+            if (!BenchClock.ThreadCpuTime) MlpBench.Run(report, peakGflops);
+            SacUpdateBench.Run(report, peakGflops);
             report.Footer(MachineInfo.Current().LoadAverage);
             return 0;
         });
@@ -36,7 +48,7 @@ public static class NnBench
         double peak = MeasurePeakGflops();
         report.Add(new BenchCase($"peak fp32 fma, 1 core ({MachineInfo.CurrentGemmTier}, registers only)", peak, "GFLOP/s"));
 
-        report.Section("gemm (% of single-core peak times the thread count)");
+        report.Section($"gemm (% of single-core peak times the thread count; {BenchClock.Name})");
         (string Label, Transpose Ta, Transpose Tb, int M, int N, int K)[] shapes =
         [
             ("64x64x64", Transpose.No, Transpose.No, 64, 64, 64),
@@ -44,15 +56,28 @@ public static class NnBench
             ("2048x64x17 (first layer, B transposed)", Transpose.No, Transpose.Yes, 2048, 64, 17),
             ("64x64x2048 (weight gradient, A transposed)", Transpose.Yes, Transpose.No, 64, 64, 2048),
             ("256x256x256", Transpose.No, Transpose.No, 256, 256, 256),
+            // SAC's 256-wide networks at batch 256 (HalfCheetah sizes: 17 observations, 23 critic inputs): every
+            // transpose combination of the square product, the layer forward x·Wᵀ and its transpose pair, the weight
+            // gradient gᵀ·x of a first layer and the critic's input gradient g·W.
+            ("256x256x256 (hidden layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 256),
+            ("256x256x256 (hidden weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 256, 256),
+            ("256x256x256 (both transposed)", Transpose.Yes, Transpose.Yes, 256, 256, 256),
+            ("256x256x17 (first layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 17),
+            ("256x256x17 (A transposed)", Transpose.Yes, Transpose.No, 256, 256, 17),
+            ("256x256x23 (critic first layer forward, B transposed)", Transpose.No, Transpose.Yes, 256, 256, 23),
+            ("256x256x23 (A transposed)", Transpose.Yes, Transpose.No, 256, 256, 23),
+            ("256x17x256 (first layer weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 17, 256),
+            ("256x23x256 (critic first layer weight gradient, A transposed)", Transpose.Yes, Transpose.No, 256, 23, 256),
+            ("256x23x256 (critic input gradient)", Transpose.No, Transpose.No, 256, 23, 256),
             ("1024x1024x1024", Transpose.No, Transpose.No, 1024, 1024, 1024),
         ];
         foreach (var s in shapes)
         {
             double single = 0;
-            foreach (int threads in new[] { 1, 2 })
+            foreach (int threads in BenchClock.ThreadCpuTime ? [1] : new[] { 1, 2 })
             {
                 double gflops = MeasureGemmGflops(s.Ta, s.Tb, s.M, s.N, s.K, threads);
-                double? ratio = threads == 2 && s.M == 1024 ? gflops / single : null;  // 1 thread measured just before, same process
+                double? ratio = threads == 2 && (s.M == 1024 || s.K == 256 && s.N == 256) ? gflops / single : null;  // 1 thread measured just before, same process
                 report.Add(new BenchCase($"gemm {s.Label}, {threads} thread{(threads > 1 ? "s" : "")}", gflops, "GFLOP/s",
                     100 * gflops / (peak * threads), ratio, ratio is null ? null : "vs 1 thread (this run)"));
                 single = gflops;
@@ -72,9 +97,9 @@ public static class NnBench
         FmaLoop(10_000); // compile at full optimisation before timing
         for (int run = 0; run < 40; run++)
         {
-            long t0 = Stopwatch.GetTimestamp();
+            long t0 = BenchClock.Now();
             float sink = FmaLoop(iterations);
-            double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            double seconds = BenchClock.SecondsSince(t0);
             if (float.IsNaN(sink)) throw new InvalidOperationException("FMA loop diverged.");
             int lanes = Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : 1;
             best = Math.Max(best, iterations * 12.0 * lanes * 2 / seconds / 1e9);
@@ -140,9 +165,9 @@ public static class NnBench
         double best = double.MaxValue;
         for (int batch = 0; batch < 10; batch++)
         {
-            long s = Stopwatch.GetTimestamp();
+            long s = BenchClock.Now();
             for (int r = 0; r < reps; r++) Call();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(s).TotalSeconds / reps);
+            best = Math.Min(best, BenchClock.SecondsSince(s) / reps);
         }
         return 2.0 * m * n * k / best / 1e9;
     }

@@ -122,16 +122,39 @@ public sealed class Linear : ILayer
     }
 
     public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient = true)
+        => Backward(outputGradient, computeInputGradient, parameterGradients: true);
+
+    /// <summary><see cref="Backward(ReadOnlySpan{float}, bool)"/>; <paramref name="parameterGradients"/> false leaves ∂W, ∂b alone.</summary>
+    internal ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient, bool parameterGradients)
     {
         long n = CheckOutputGradient(outputGradient.Length);
         outputGradient.CopyTo(Guard.Ensure(ref _outputGradientCopy, n));
-        return BackwardCore(_outputGradientCopy, computeInputGradient);
+        return BackwardCore(_outputGradientCopy, computeInputGradient, parameterGradients);
     }
 
-    internal ReadOnlySpan<float> BackwardShared(float[] outputGradient, bool computeInputGradient)
+    /// <summary>Backward on a buffer owned by a neighbouring layer; <paramref name="parameterGradients"/> false leaves ∂W, ∂b alone.</summary>
+    internal ReadOnlySpan<float> BackwardShared(float[] outputGradient, bool computeInputGradient, bool parameterGradients = true)
     {
         CheckOutputGradient(Math.Min(outputGradient.Length, Batch * OutputSize));
-        return BackwardCore(outputGradient, computeInputGradient);
+        return BackwardCore(outputGradient, computeInputGradient, parameterGradients);
+    }
+
+    /// <summary>
+    /// Only the input gradient, and only its columns [<paramref name="first"/>, first + <paramref name="count"/>):
+    /// ∂L/∂x[:, first..] = g·W[:, first..] into a [Batch × count] buffer; the parameter gradients are not touched.
+    /// What an actor's update needs from a critic on (obs ‖ action): d Q/d action, not d Q/d obs nor d Q/d θ.
+    /// </summary>
+    internal ReadOnlySpan<float> InputGradientColumns(ReadOnlySpan<float> outputGradient, int first, int count)
+    {
+        CheckOutputGradient(Math.Min(outputGradient.Length, Batch * OutputSize));
+        if (first < 0 || count <= 0 || first + count > InputSize)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{_label}: input columns [{first}, {first + count}) are not inside [0, {InputSize}).");
+        int batch = Batch, m = batch * count;
+        var dx = Guard.Ensure(ref _inputGradient, m).AsSpan(0, m);
+        // A column slice of W is W itself shifted by `first`, with its row stride unchanged.
+        Gemm.Multiply(Transpose.No, Transpose.No, batch, count, OutputSize, 1f,
+            outputGradient[..(batch * OutputSize)], OutputSize, WeightValues[first..], InputSize, 0f, dx, count, Threads);
+        return dx;
     }
 
     private long CheckOutputGradient(int length)
@@ -142,19 +165,22 @@ public sealed class Linear : ILayer
         return n;
     }
 
-    private ReadOnlySpan<float> BackwardCore(float[] outputGradient, bool computeInputGradient)
+    private ReadOnlySpan<float> BackwardCore(float[] outputGradient, bool computeInputGradient, bool parameterGradients = true)
     {
         _outputGradient = outputGradient;
         _hasOutputGradient = true;
         int batch = Batch;
         var g = outputGradient.AsSpan(0, batch * OutputSize);
-        var x = _input.AsSpan(0, batch * InputSize);
-        var grads = _parameters.Gradients;
-        // ∂L/∂W += gᵀ·x   [out × in]
-        Gemm.Multiply(Transpose.Yes, Transpose.No, OutputSize, InputSize, batch, 1f,
-            g, OutputSize, x, InputSize, 1f, grads.AsSpan(Weight.Offset, Weight.Length), InputSize, Threads);
-        // ∂L/∂b += Σ_rows g
-        Kernels.AddColumnSums(g, batch, grads.AsSpan(Bias.Offset, Bias.Length));
+        if (parameterGradients)
+        {
+            var x = _input.AsSpan(0, batch * InputSize);
+            var grads = _parameters.Gradients;
+            // ∂L/∂W += gᵀ·x   [out × in]
+            Gemm.Multiply(Transpose.Yes, Transpose.No, OutputSize, InputSize, batch, 1f,
+                g, OutputSize, x, InputSize, 1f, grads.AsSpan(Weight.Offset, Weight.Length), InputSize, Threads);
+            // ∂L/∂b += Σ_rows g
+            Kernels.AddColumnSums(g, batch, grads.AsSpan(Bias.Offset, Bias.Length));
+        }
         if (!computeInputGradient) return default;
         int m = batch * InputSize;
         var dx = Guard.Ensure(ref _inputGradient, m).AsSpan(0, m);

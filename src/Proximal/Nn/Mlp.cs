@@ -113,6 +113,27 @@ public sealed class Mlp : ILayer
         return g;
     }
 
+    /// <summary>
+    /// ∂L/∂x of the last forward pass for the input columns [<paramref name="firstInput"/>, firstInput +
+    /// <paramref name="inputCount"/>) only, [batch × inputCount], from ∂L/∂y; the parameter gradients are NOT touched.
+    /// An actor's step through a critic needs exactly this (d Q/d action): skipping the critic's weight gradients,
+    /// which it would discard, saves a third of that backward pass, and the unneeded observation columns of the
+    /// first layer's input gradient go too.
+    /// </summary>
+    public ReadOnlySpan<float> InputGradient(ReadOnlySpan<float> outputGradient, int firstInput, int inputCount)
+    {
+        int last = _linears.Length - 1;
+        if (last == 0) return _linears[0].InputGradientColumns(outputGradient, firstInput, inputCount);
+        var g = _linears[last].Backward(outputGradient, computeInputGradient: true, parameterGradients: false);
+        for (int i = last - 1; i >= 1; i--)
+        {
+            _activations[i].Backward(g);
+            g = _linears[i].BackwardShared(_activations[i].InputGradientBuffer, computeInputGradient: true, parameterGradients: false);
+        }
+        _activations[0].Backward(g);
+        return _linears[0].InputGradientColumns(_activations[0].InputGradientBuffer, firstInput, inputCount);
+    }
+
     public ReadOnlySpan<float> Jvp(ReadOnlySpan<float> parameterTangent, ReadOnlySpan<float> inputTangent = default)
     {
         var t = _linears[0].Jvp(parameterTangent, inputTangent);

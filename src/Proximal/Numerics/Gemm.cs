@@ -41,6 +41,13 @@ public static partial class Gemm
 
     internal enum Tier { Scalar, V256, V512 }
 
+    /// <summary>
+    /// Whether C is computed as stored or as Cᵀ = op(B)ᵀ·op(A)ᵀ (written back transposed); tests force each, production
+    /// uses <see cref="Auto"/>. Each element is the same fused multiply-adds in the same k order either way (a·b = b·a
+    /// exactly), so the choice never changes a bit.
+    /// </summary>
+    internal enum Orientation { Auto, AsIs, Transposed }
+
     internal static Tier BestTier =>
         Vector512.IsHardwareAccelerated ? Tier.V512 :
         Vector256.IsHardwareAccelerated ? Tier.V256 : Tier.Scalar;
@@ -53,7 +60,7 @@ public static partial class Gemm
     /// <summary>Same as the public overload with an explicit kernel tier (tests run every tier on one machine).</summary>
     internal static unsafe void Multiply(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        int threads, Tier tier, Packing packing = Packing.Auto)
+        int threads, Tier tier, Packing packing = Packing.Auto, Orientation orientation = Orientation.Auto)
     {
         Validate(ta, tb, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, threads);
         if (m == 0 || n == 0) return;
@@ -67,14 +74,37 @@ public static partial class Gemm
             fixed (float* pa = a)
             fixed (float* pb = b)
             {
-                var job = new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing);
+                bool swap = orientation == Orientation.Transposed
+                    || (orientation == Orientation.Auto && tier == Tier.V256 && TransposedPays(ta, m, n, k));
+                var job = swap
+                    ? new Job(Flip(tb), Flip(ta), n, m, k, alpha, pb, ldb, pa, lda, beta, pc, ldc, tier, packing, transposedC: true)
+                    : new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing, transposedC: false);
                 long work = (long)m * n * k;
                 int parts = (int)Math.Min(threads, Math.Max(1, work / MinWorkPerThread));
-                if (parts <= 1) job.Run(0, m, 0, n);
+                if (parts <= 1) job.Run(0, swap ? n : m, 0, swap ? m : n); // the job's own rows and columns
                 else job.RunParallel(parts);
             }
         }
     }
+
+    private static Transpose Flip(Transpose t) => t == Transpose.No ? Transpose.Yes : Transpose.No;
+
+    /// <summary>
+    /// AVX2 tier: a C with few columns wastes most of a 16-wide tile (n = 17 computes 32 columns, n = 1 sixteen), while
+    /// rows pad only to 6. Computing Cᵀ swaps the two: n = 17 then pads to 18 rows. Worth it when the padded area
+    /// shrinks by more than the transposed write-back costs (a scalar store per element: about k = 16 steps' worth, hence
+    /// the margin and the floor on k), and only when A is stored transposed: then the swapped job reads A in place as its
+    /// B, where otherwise it would have to transpose all of A into packed panels that few row tiles reuse (measured: a
+    /// loss). The AVX-512 tier keeps its layout (not measurable on the machines at hand).
+    /// </summary>
+    private static bool TransposedPays(Transpose ta, int m, int n, int k)
+    {
+        const int mr = Kernels256.MR, nr = Kernels256.NR;
+        long asIs = (long)RoundUp(m, mr) * RoundUp(n, nr), swapped = (long)RoundUp(n, mr) * RoundUp(m, nr);
+        return ta == Transpose.Yes && k >= 16 && swapped * 115 < asIs * 100;
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private static unsafe void ScaleC(int m, int n, float beta, float* c, nint ldc)
     {
@@ -88,28 +118,35 @@ public static partial class Gemm
 
     /// <summary>One multiplication: operands as raw pointers so that worker threads can share them.</summary>
     private readonly unsafe struct Job(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing, bool transposedC)
     {
         /// <summary>
-        /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide,
-        /// so every element is still summed by one thread in the one fixed order.
+        /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide, so every element
+        /// is still summed by one thread in the one fixed order. The calling thread computes the first block, persistent
+        /// helper threads (<see cref="Team"/>) the others: no allocation and no thread-pool hop per call.
         /// </summary>
         public void RunParallel(int parts)
         {
-            var self = this;
-            int rowsTotal = m, colsTotal = n;
-            bool byRows = m >= n;
-            int extent = byRows ? m : n;
-            int grain = byRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
-            int chunks = (extent + grain - 1) / grain;
+            int chunks = (Extent + Grain - 1) / Grain;
             parts = Math.Min(parts, chunks);
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            {
-                int lo = (int)((long)chunks * part / parts) * grain;
-                int hi = Math.Min(extent, (int)((long)chunks * (part + 1) / parts) * grain);
-                if (byRows) self.Run(lo, hi, 0, colsTotal);
-                else self.Run(0, rowsTotal, lo, hi);
-            });
+            if (parts <= 1) Run(0, m, 0, n);
+            else Team.Run(this, parts);
+        }
+
+        private bool ByRows => m >= n;
+        private int Extent => ByRows ? m : n;
+        private int Grain => ByRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
+
+        /// <summary>Block <paramref name="part"/> of <paramref name="parts"/>: whole grains, the same cut whoever runs it.</summary>
+        public void RunPart(int part, int parts)
+        {
+            int grain = Grain, extent = Extent;
+            int chunks = (extent + grain - 1) / grain;
+            int lo = (int)((long)chunks * part / parts) * grain;
+            int hi = Math.Min(extent, (int)((long)chunks * (part + 1) / parts) * grain);
+            if (lo >= hi) return;
+            if (ByRows) Run(lo, hi, 0, n);
+            else Run(0, m, lo, hi);
         }
 
         /// <summary>Computes the block C[i0..i1, j0..j1] on the calling thread.</summary>
@@ -135,13 +172,13 @@ public static partial class Gemm
             {
                 Packing.Always => true,
                 Packing.Never => tb == Transpose.Yes,
-                _ => tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
+                _ => tier == Tier.V256 ? PackBOnAvx2(rows, mr) : tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
             };
             bool packA = packing switch
             {
                 Packing.Always => true,
                 Packing.Never => false,
-                _ => ta == Transpose.Yes && lda >= PageFloats && cols >= 4 * nr && (long)rows * k > 64 * 1024,
+                _ => tier == Tier.V256 ? PackAOnAvx2(cols, nr) : ta == Transpose.Yes && lda >= PageFloats && cols >= 4 * nr && (long)rows * k > 64 * 1024,
             };
             int ncMax = Math.Min(NC, cols);
             int kcMax = Math.Min(KC, k);
@@ -149,8 +186,8 @@ public static partial class Gemm
             var buffers = PackBuffers.Get(
                 packB ? ((ncMax + nr - 1) / nr) * nr * kcMax : nr * kcMax,
                 packA ? ((mcMax + mr - 1) / mr) * mr * kcMax : 0);
-            fixed (float* bufB = buffers.B)
-            fixed (float* bufA = buffers.A)
+            float* bufB = buffers.B;
+            float* bufA = buffers.A;
             {
                 float* tile = stackalloc float[mr * nr];
                 for (int jc = j0; jc < j1; jc += NC)
@@ -184,6 +221,13 @@ public static partial class Gemm
                                     if (packA) { ap = bufA + (nint)(ir / mr) * kb * mr; rs = 1; cs = mr; }
                                     else if (ta == Transpose.No) { ap = a + ii * lda + pc; rs = lda; cs = 1; }
                                     else { ap = a + (nint)pc * lda + ii; rs = 1; cs = lda; }
+                                    if (transposedC)
+                                    {
+                                        // This job's (ii, jj) tile is C[jj.., ii..] of the caller's C.
+                                        Kernel(kb, ap, rs, cs, rh, bp, bStride, tile, nr, 1f, 0f);
+                                        StoreTransposed(tile, nr, c + jj * ldc + ii, ldc, rh, cw, alpha, first ? beta : 1f);
+                                        continue;
+                                    }
                                     float* cp = c + ii * ldc + jj;
                                     bool full = rh == mr && cw == nr;
                                     if (full) Kernel(kb, ap, rs, cs, rh, bp, bStride, cp, ldc, alpha, first ? beta : 1f);
@@ -206,6 +250,25 @@ public static partial class Gemm
             else Kernels256.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
         }
 
+        /// <summary>
+        /// AVX2 tier (measured on Zen 3): B read in place at a row stride of 1 KiB (a 256-wide layer) puts every k step of
+        /// a 16-column panel in the same few L1 sets, so the panel streams from L2 at each row tile; packed, the kb×16 panel
+        /// is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
+        /// stride ld floats finds about 8 ways × 64 sets / (ld/16 lines) = 8192/ld lines of L1, and needs up to 2·kb:
+        /// packing pays when kb·ld exceeds 4096 and more than four row tiles reuse the copy (a 256×256 B used by three or
+        /// four row tiles ran at 54 % packed, 71 % in place; 64×64×64 at 77 % packed, 85 % in place). A transposed B is
+        /// always packed (the kernel needs op(B) rows contiguous).
+        /// </summary>
+        private bool PackBOnAvx2(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
+
+        /// <summary>
+        /// AVX2 tier: Aᵀ read in place touches a new row every k step, so by the same L1 rule it is packed when kb·lda
+        /// exceeds 4096 and more than two column panels reuse it (256 TN: 54 % in place, 86 % packed; with two panels, or at
+        /// 64×64×64, the packing pass cost more than it saved). A not transposed is six sequential streams the prefetcher
+        /// follows: read in place, as on the other tier.
+        /// </summary>
+        private bool PackAOnAvx2(int cols, int nr) => ta == Transpose.Yes && cols > 2 * nr && (long)Math.Min(KC, k) * lda > 4096;
+
         private float* ColumnOfB(int p, int j) => b + p * ldb + j;
 
         /// <summary>Packs op(B)[p0..p0+kb, j0..j0+nb] into kb×nr panels, zero-padding the last one.</summary>
@@ -221,7 +284,13 @@ public static partial class Gemm
                     {
                         float* src = b + (p0 + p) * ldb + j0 + jp;
                         float* d = panel + p * nr;
-                        if (w == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
+                        if (w == nr && nr == 16 && Avx.IsSupported)
+                        {
+                            // Two vector moves: a 64-byte span copy per row cost more in call overhead than in bytes.
+                            Avx.Store(d, Avx.LoadVector256(src));
+                            Avx.Store(d + 8, Avx.LoadVector256(src + 8));
+                        }
+                        else if (w == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
                         else
                         {
                             for (int j = 0; j < w; j++) d[j] = src[j];
@@ -288,10 +357,15 @@ public static partial class Gemm
                 float* panel = dst + (nint)(ip / mr) * kb * mr;
                 if (ta == Transpose.Yes)
                 {
+                    // op(A) columns are rows of A: mr contiguous floats per k step. One 8-float load and store when 8
+                    // are readable: the 8 − mr extra floats land in the next k step's slot (written next) or, after
+                    // the last, in the next panel or the buffer's slack; never read past the block's rows.
+                    bool wide = Avx.IsSupported && h == mr && mr <= 8 && ip + 8 <= mb;
                     for (int p = 0; p < kb; p++)
                     {
                         float* src = a + (p0 + p) * lda + i0 + ip;
                         float* d = panel + p * mr;
+                        if (wide) { Avx.Store(d, Avx.LoadVector256(src)); continue; }
                         for (int i = 0; i < h; i++) d[i] = src[i];
                         for (int i = h; i < mr; i++) d[i] = 0;
                     }
@@ -324,6 +398,17 @@ public static partial class Gemm
             }
         }
 
+        /// <summary>StoreEdge into a transposed destination: tile[r, j] goes to cT[j, r]; the same arithmetic per element.</summary>
+        private static void StoreTransposed(float* tile, int nr, float* cT, nint ldcT, int rows, int cols, float al, float be)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                float* d = cT + j * ldcT;
+                if (be == 0) for (int r = 0; r < rows; r++) d[r] = al * tile[r * nr + j];
+                else for (int r = 0; r < rows; r++) d[r] = MathF.FusedMultiplyAdd(be, d[r], al * tile[r * nr + j]);
+            }
+        }
+
         /// <summary>Portable fallback: one fused multiply-add per k step in the same k blocks as the SIMD tiers.</summary>
         private void RunScalar(int i0, int i1, int j0, int j1)
         {
@@ -340,27 +425,115 @@ public static partial class Gemm
                     float* bj = b + j * bcs + pc * brs;
                     float s = 0;
                     for (int p = 0; p < kb; p++) s = MathF.FusedMultiplyAdd(ai[p * acs], bj[p * brs], s);
-                    ref float cij = ref c[i * ldc + j];
+                    ref float cij = ref c[transposedC ? j * ldc + i : i * ldc + j];
                     cij = be == 0 ? alpha * s : MathF.FusedMultiplyAdd(be, cij, alpha * s);
                 }
             }
         }
     }
 
-    /// <summary>Per-thread pack buffers, grown on demand and then reused (no allocation in steady state).</summary>
-    private sealed class PackBuffers
+    /// <summary>
+    /// Persistent helper threads for multi-threaded calls: the caller posts the job, wakes one helper per extra part, computes
+    /// part 0 itself and waits for the rest. Helpers spin briefly before blocking, because an MLP update issues its products
+    /// back to back. One multi-threaded product at a time uses the helpers; a concurrent one (another thread's) runs its
+    /// parts on its own thread instead, with the same cut, so the results are the same either way.
+    /// </summary>
+    private static class Team
+    {
+        private static readonly Lock Gate = new();
+        private static readonly ManualResetEventSlim Done = new(false, 1000);
+        private static Helper[] _helpers = [];
+        private static Job _job;
+        private static int _parts, _pending;
+        private static Exception? _error;
+
+        public static void Run(in Job job, int parts)
+        {
+            if (!Gate.TryEnter())
+            {
+                for (int p = 0; p < parts; p++) job.RunPart(p, parts);
+                return;
+            }
+            try
+            {
+                while (_helpers.Length < parts - 1) Grow();
+                _job = job;
+                _parts = parts;
+                _error = null;
+                Done.Reset();
+                Volatile.Write(ref _pending, parts - 1);
+                for (int i = 0; i < parts - 1; i++) _helpers[i].Wake();
+                job.RunPart(0, parts);
+                Done.Wait();
+                if (_error is { } e) throw new InvalidOperationException("A GEMM helper thread failed.", e);
+            }
+            finally
+            {
+                _job = default;
+                Gate.Exit();
+            }
+        }
+
+        private static void Grow()
+        {
+            var grown = new Helper[_helpers.Length + 1];
+            _helpers.CopyTo(grown, 0);
+            grown[^1] = new Helper(_helpers.Length + 1);
+            _helpers = grown;
+        }
+
+        private sealed class Helper
+        {
+            private readonly ManualResetEventSlim _go = new(false, 1000);
+            private readonly int _part;
+
+            public Helper(int part)
+            {
+                _part = part;
+                new Thread(Loop) { IsBackground = true, Name = $"Proximal GEMM helper {part}" }.Start();
+            }
+
+            public void Wake() => _go.Set();
+
+            private void Loop()
+            {
+                while (true)
+                {
+                    _go.Wait();
+                    _go.Reset();
+                    try { _job.RunPart(_part, _parts); }
+                    catch (Exception e) { _error = e; }
+                    if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per-thread pack buffers, grown on demand and then reused (no allocation in steady state). Pinned and aligned to
+    /// 64 bytes, so a packed 16- or 32-float panel row is one or two whole cache lines (unaligned, every vector load of a
+    /// packed 16-float row straddled two lines).
+    /// </summary>
+    private sealed unsafe class PackBuffers
     {
         [ThreadStatic] private static PackBuffers? _current;
-        public float[] A = [];
-        public float[] B = [];
+        private float[] _a = [], _b = [];
+        public float* A, B;
 
         public static PackBuffers Get(int bFloats, int aFloats)
         {
             var p = _current ??= new PackBuffers();
-            // 64 floats of slack keep vector loads of a padded panel inside the array.
-            if (p.B.Length < bFloats) p.B = GC.AllocateUninitializedArray<float>(bFloats + 64);
-            if (p.A.Length < aFloats) p.A = GC.AllocateUninitializedArray<float>(aFloats + 64);
+            if (p._b.Length < bFloats + 80) p.B = Grow(ref p._b, bFloats);
+            if (p._a.Length < aFloats + 80) p.A = Grow(ref p._a, aFloats);
             return p;
+        }
+
+        // 16 floats to align, 64 of slack that keeps vector loads and stores of a padded panel inside the array.
+        private static float* Grow(ref float[] array, int floats)
+        {
+            array = GC.AllocateUninitializedArray<float>(floats + 80, pinned: true);
+            nint start = (nint)Unsafe.AsPointer(ref array[0]);
+            return (float*)((start + 63) & ~(nint)63);
         }
     }
 

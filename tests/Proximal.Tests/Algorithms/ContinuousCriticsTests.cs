@@ -70,4 +70,52 @@ public sealed class ContinuousCriticsTests
         for (int b = 0; b < B; b++) for (int j = 0; j < Ad; j++) dA[b * Ad + j] = dX[b * (Od + Ad) + Od + j];
         NnRef.Close(dA, gradActions, 1e-4, 1e-3, "da");
     }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(3, 5)] // quantile critics, as TQC
+    public void ActionGradientEqualsBackwardsActionGradientBitForBitAndLeavesParameterGradientsAlone(int m, int count)
+    {
+        var rng = new Rng(4);
+        var critics = new ContinuousCritics(Od, Ad, count, [9, 7], rng, outputsPerCritic: m);
+        var obs = NnRef.RandomFloats(rng, B * Od); var act = NnRef.RandomFloats(rng, B * Ad);
+        var g = NnRef.RandomFloats(rng, count * B * m);
+        critics.Forward(obs, act, B, new float[count * B * m]);
+        critics.Parameters.ZeroGradients();
+        var full = new float[B * Ad];
+        critics.Backward(g, full);
+
+        var dirty = NnRef.RandomFloats(rng, critics.Parameters.Count);
+        dirty.CopyTo(critics.Parameters.Gradients, 0);
+        var only = new float[B * Ad];
+        only.AsSpan().Fill(99); // set, not accumulated
+        critics.ActionGradient(g, only);
+        Assert.Equal(full, only);                          // the same products in the same order
+        Assert.Equal(dirty, critics.Parameters.Gradients); // d Q/d θ neither computed nor cleared
+    }
+
+    [Fact]
+    public void ForwardOfTheFirstCriticOnlyAndItsActionGradientMatchTheFullEvaluation()
+    {
+        var rng = new Rng(5);
+        var critics = new ContinuousCritics(Od, Ad, 2, [8, 6], rng);
+        var obs = NnRef.RandomFloats(rng, B * Od); var act = NnRef.RandomFloats(rng, B * Ad);
+        var both = new float[2 * B];
+        critics.Forward(obs, act, B, both);
+        var g = NnRef.RandomFloats(rng, B);
+        var gBoth = new float[2 * B];
+        g.CopyTo(gBoth, 0); // zero for the second critic: it adds nothing
+        var expect = new float[B * Ad];
+        critics.ActionGradient(gBoth, expect);
+
+        var first = new float[B];
+        critics.Forward(obs, act, B, first, critics: 1);
+        Assert.Equal(both.AsSpan(0, B).ToArray(), first);
+        var got = new float[B * Ad];
+        critics.ActionGradient(g, got);
+        Assert.Equal(expect, got);
+        // Backward needs every critic's forward; the one-critic forward is for ActionGradient.
+        Assert.Throws<InvalidOperationException>(() => critics.Backward(gBoth, got));
+        Assert.Throws<ArgumentOutOfRangeException>(() => critics.Forward(obs, act, B, first, critics: 3));
+    }
 }

@@ -92,6 +92,12 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public void BenchOffPolicyRejectsAStepCountOutOfRange()
+    {
+        BadInput(Run("bench", "offpolicy", "--steps", "5"), "--steps must be between 10 and 1,000,000; got 5.");
+    }
+
+    [Fact]
     public void BenchLearnRejectsABadRequestBeforeRunningAnything()
     {
         BadInput(Run("bench", "learn", "--tasks", "Nope-v0", "--seeds", "1"), "Unknown env id 'Nope-v0'");

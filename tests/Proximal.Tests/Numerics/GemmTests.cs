@@ -20,7 +20,8 @@ public class GemmTests
     /// and checks that C's padding between rows is untouched.
     /// </summary>
     private static float[] CheckCase(Rng rng, Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta,
-        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true)
+        int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true,
+        Gemm.Orientation orientation = Gemm.Orientation.Auto)
     {
         int aRows = ta == Transpose.No ? m : k, aCols = ta == Transpose.No ? k : m;
         int bRows = tb == Transpose.No ? k : n, bCols = tb == Transpose.No ? n : k;
@@ -31,12 +32,12 @@ public class GemmTests
         if (nanInC) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[i * ldc + j] = float.NaN;
         var c0 = (float[])c.Clone();
 
-        if (tier is not null || packing != Gemm.Packing.Auto)
-            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing);
+        if (tier is not null || packing != Gemm.Packing.Auto || orientation != Gemm.Orientation.Auto)
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing, orientation);
         else Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
         const double eps = 1.0 / (1 << 23);
-        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing}";
+        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing} orientation={orientation}";
         for (int i = 0; i < m && verify; i++)
         for (int j = 0; j < n; j++)
         {
@@ -77,6 +78,17 @@ public class GemmTests
         data.Add(257, 257, 257); // takes the packed-A and packed-B paths
         data.Add(64, 64, 600);   // several k blocks
         data.Add(130, 64, 17);
+        // SAC's 256-wide shapes (HalfCheetah: 17 observations, 17 + 6 critic inputs): layer forward m×n×k = B×out×in,
+        // weight gradient out×in×B, input gradient B×in×out, and the one-unit Q head.
+        foreach (int f in (int[])[17, 23])
+        {
+            data.Add(256, 256, f);
+            data.Add(256, f, 256);
+        }
+        data.Add(256, 256, 256);
+        data.Add(256, 1, 256);
+        data.Add(1, 256, 256);
+        data.Add(256, 256, 1);
         return data;
     }
 
@@ -129,7 +141,7 @@ public class GemmTests
         var tiers = new[] { Gemm.Tier.Scalar, Gemm.Tier.V256, Gemm.Tier.V512 }
             .Where(t => t != Gemm.Tier.V512 || System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             .Where(t => t == Gemm.Tier.Scalar || System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated).ToArray();
-        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270), (257, 65, 3)];
+        (int m, int n, int k)[] shapes = [(1, 1, 1), (9, 33, 17), (70, 50, 300), (200, 150, 270), (257, 65, 3), (256, 17, 40), (100, 23, 20)];
         foreach (var (m, n, k) in shapes)
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
         foreach (var tb in new[] { Transpose.No, Transpose.Yes })
@@ -137,12 +149,14 @@ public class GemmTests
             float[]? first = null;
             foreach (var tier in tiers)
             foreach (var packing in new[] { Gemm.Packing.Auto, Gemm.Packing.Always, Gemm.Packing.Never })
+            foreach (var orientation in new[] { Gemm.Orientation.Auto, Gemm.Orientation.AsIs, Gemm.Orientation.Transposed })
             {
                 if (tier == Gemm.Tier.Scalar && packing != Gemm.Packing.Auto) continue; // the scalar tier never packs
                 // The first run is checked against float64; the others must equal it bit for bit.
-                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier, packing: packing, verify: first is null);
+                var c = CheckCase(new Rng(5), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: tier, packing: packing, verify: first is null,
+                    orientation: orientation);
                 if (first is null) first = c;
-                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} packing {packing} differs from the scalar tier for {m}×{n}×{k} ta={ta} tb={tb}");
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"tier {tier} packing {packing} orientation {orientation} differs from the scalar tier for {m}×{n}×{k} ta={ta} tb={tb}");
             }
         }
     }
@@ -150,6 +164,8 @@ public class GemmTests
     [Theory]
     [InlineData(700, 300, 400)] // split by rows
     [InlineData(150, 900, 300)] // split by columns
+    [InlineData(256, 256, 256)] // SAC's hidden layer
+    [InlineData(256, 23, 256)]  // a thin C: computed transposed on the AVX2 tier, then split
     public void MultiThreadedIsBitIdenticalToSingleThreaded(int m, int n, int k)
     {
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
@@ -194,6 +210,36 @@ public class GemmTests
         for (int r = 0; r < 3; r++) RunAll();
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"steady-state GEMM calls allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void MultiThreadedCallsDoNotAllocateAndConcurrentCallersGetTheSameBits()
+    {
+        const int m = 256, n = 256, k = 256;
+        var rng = new Rng(31);
+        var a = new float[m * k]; var b = new float[k * n];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextFloat() - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextFloat() - 0.5f;
+        var expect = new float[m * n];
+        Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, expect, n, threads: 1);
+
+        var c = new float[m * n];
+        for (int r = 0; r < 3; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, threads: 2); // helpers started
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 5; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, threads: 2);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"steady-state 2-thread GEMM calls allocated {allocated} bytes on the calling thread");
+        Assert.True(expect.AsSpan().SequenceEqual(c));
+
+        // Several threads at once: one uses the helpers, the others run their parts themselves; all get the same bits.
+        var results = new float[4][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = results.Length }, t =>
+        {
+            var ct = new float[m * n];
+            for (int r = 0; r < 10; r++) Gemm.Multiply(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, ct, n, threads: 2 + t % 2);
+            results[t] = ct;
+        });
+        foreach (var ct in results) Assert.True(expect.AsSpan().SequenceEqual(ct), "a concurrent multi-threaded call differs from threads = 1");
     }
 
     [Fact]

@@ -83,6 +83,24 @@ public abstract class OffPolicyAlgorithm : BaseAlgorithm
         });
     }
 
+    /// <summary>
+    /// Runs <paramref name="gradientSteps"/> gradient steps now, each on a fresh minibatch sampled from the replay buffer
+    /// (SB3's <c>train(gradient_steps)</c>), at the schedule fraction of the current step, outside <see cref="BaseAlgorithm.Learn"/>:
+    /// for custom loops and for timing the update alone (<c>proximal bench nn</c>). The buffer must hold transitions.
+    /// </summary>
+    public void Train(int gradientSteps = 1)
+    {
+        if (gradientSteps < 1) throw new ArgumentOutOfRangeException(nameof(gradientSteps), gradientSteps, "Train needs at least one gradient step.");
+        if (Replay.Count == 0) throw new InvalidOperationException("Train samples from the replay buffer, which is empty: Learn first (it stores every step it takes).");
+        double fraction = Schedule.FractionAt(NumTimesteps);
+        for (int g = 0; g < gradientSteps; g++)
+        {
+            Replay.Sample(TrainRng, Batch.Observations, Batch.Actions, Batch.Rewards, Batch.NextObservations, Batch.Terminated);
+            TrainStep(fraction);
+            GradientStepsTaken++;
+        }
+    }
+
     /// <summary>A uniformly random action in the space's policy coordinates (before <see cref="BaseAlgorithm.ToEnvActions"/>).</summary>
     protected virtual void SampleUniformAction(Span<float> action)
     {

@@ -209,7 +209,7 @@ public sealed class Sac : OffPolicyAlgorithm
 
     /// <summary>
     /// J_π = mean_b (α log π(ã|s) − min_k Q_k(s, ã)), ã = tanh(μ + σε) reparameterised with fresh ε; fills the actor's
-    /// gradients (zeroed first; the critics' gradients are left dirty, they are zeroed before their next use). Returns J_π.
+    /// gradients (zeroed first; the critics' gradients are not touched: only d Q/d a is back-propagated). Returns J_π.
     /// </summary>
     internal double ActorLossAndGradient(double alpha)
     {
@@ -228,7 +228,7 @@ public sealed class Sac : OffPolicyAlgorithm
             GradPiQ[k * b + i] = -inv;
             GradPiLogProb[i] = a * inv;
         }
-        Critics.Backward(GradPiQ, GradPiActions);
+        Critics.ActionGradient(GradPiQ, GradPiActions); // d Q/d a only: the critics' weight gradients would be discarded
         Actor.Backward(PiMean, PiLogStd, PiNoise, GradPiLogProb, GradPiActions);
         return loss;
     }

@@ -32,7 +32,7 @@ public sealed class Td3 : OffPolicyAlgorithm
     // Update workspaces (B = batch_size), caller-owned so every network output lives as long as it is needed.
     internal readonly float[] NextNoise, NextActions, NextQ, Targets;   // ε [B × |A|] (raw N(0, 1)), ã′, Q′_k(s′, ã′) [2 × B], y [B]
     internal readonly float[] Q, GradQ;                                 // Q_k(s, a) [2 × B]
-    internal readonly float[] PiActions, PiQ, GradPiQ, GradPiActions;   // π(s), Q_k(s, π(s))
+    internal readonly float[] PiActions, PiQ, GradPiQ, GradPiActions;   // π(s), Q_1(s, π(s)) in the first b entries
 
     private Td3(VecEnv env, Td3Options options, string? envId, bool ownsEnv) : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
@@ -185,7 +185,7 @@ public sealed class Td3 : OffPolicyAlgorithm
 
     /// <summary>
     /// J = −mean_b Q_1(s, π(s)) (the first critic, as the paper); fills the actor's gradients (zeroed first; the critics'
-    /// gradients are left dirty and zeroed before their next use). Returns J.
+    /// gradients are not touched: only d Q_1/d a is back-propagated). Returns J.
     /// </summary>
     internal double ActorLossAndGradient()
     {
@@ -193,15 +193,16 @@ public sealed class Td3 : OffPolicyAlgorithm
         int b = batch.Rewards.Length;
         Actor.Parameters.ZeroGradients();
         Actor.Forward(batch.Observations, b, PiActions);
-        Critics.Forward(batch.Observations, PiActions, b, PiQ);
+        // Only Q_1 enters J: the second critic is neither evaluated nor differentiated here, and only d Q_1/d a is
+        // computed (the critics' weight gradients would be discarded).
+        Critics.Forward(batch.Observations, PiActions, b, PiQ.AsSpan(0, b), critics: 1);
         double loss = 0;
-        Array.Clear(GradPiQ);
         for (int i = 0; i < b; i++)
         {
             loss -= PiQ[i] / (double)b;
             GradPiQ[i] = -1f / b;
         }
-        Critics.Backward(GradPiQ, GradPiActions);
+        Critics.ActionGradient(GradPiQ.AsSpan(0, b), GradPiActions);
         Actor.Backward(PiActions, GradPiActions);
         return loss;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Proximal.Algorithms.Policies;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
@@ -172,11 +173,29 @@ public sealed class Tqc : OffPolicyAlgorithm
         int m = quantiles.Length, k = targets.Length;
         double loss = 0;
         double inv = 1.0 / ((double)k * m);
+        var half = Vector256.Create(0.5f);
+        var one = Vector256<float>.One;
         for (int q = 0; q < m; q++)
         {
             float tau = (2 * q + 1) / (2f * m), theta = quantiles[q];
-            float lossSum = 0, gradSum = 0;
-            for (int j = 0; j < k; j++)
+            // Eight target atoms per step with branch-free selects: this loop runs N·B·M·K times per update (3.7M at
+            // the paper's sizes) and, scalar, its two dependent sums made it a sixth of TQC's step.
+            var vTheta = Vector256.Create(theta);
+            var vTau = Vector256.Create(tau);
+            var vOneMinusTau = Vector256.Create(1f - tau);
+            Vector256<float> lossAcc = Vector256<float>.Zero, gradAcc = Vector256<float>.Zero;
+            int j = 0;
+            for (; j + 8 <= k; j += 8)
+            {
+                var u = Vector256.Create(targets.Slice(j, 8)) - vTheta;
+                var w = Vector256.ConditionalSelect(Vector256.LessThan(u, Vector256<float>.Zero), vOneMinusTau, vTau);
+                var au = Vector256.Abs(u);
+                var h = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(au, one), half * u * u, au - half);
+                lossAcc += w * h;
+                gradAcc += w * Vector256.Min(Vector256.Max(u, -one), one);
+            }
+            float lossSum = Vector256.Sum(lossAcc), gradSum = -Vector256.Sum(gradAcc);
+            for (; j < k; j++)
             {
                 float u = targets[j] - theta;
                 float w = u < 0 ? 1f - tau : tau;
@@ -233,7 +252,7 @@ public sealed class Tqc : OffPolicyAlgorithm
             loss += (a * PiLogProb[i] - meanZ) / b;
             GradPiLogProb[i] = a / b;
         }
-        Critics.Backward(GradPiZ, GradPiActions);
+        Critics.ActionGradient(GradPiZ, GradPiActions); // d Q/d a only: the critics' weight gradients would be discarded
         Actor.Backward(PiMean, PiLogStd, PiNoise, GradPiLogProb, GradPiActions);
         return loss;
     }

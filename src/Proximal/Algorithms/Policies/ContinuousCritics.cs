@@ -57,12 +57,20 @@ public sealed class ContinuousCritics
     /// from observations [batch × obs] and actions [batch × act].
     /// </summary>
     public void Forward(ReadOnlySpan<float> observations, ReadOnlySpan<float> actions, int batch, Span<float> q)
+        => Forward(observations, actions, batch, q, Count);
+
+    /// <summary>
+    /// <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{float})"/> of the first
+    /// <paramref name="critics"/> critics only, into q [critics × batch × OutputsPerCritic] (TD3's actor uses Q_1 alone).
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> observations, ReadOnlySpan<float> actions, int batch, Span<float> q, int critics)
     {
+        if (critics < 1 || critics > Count) throw new ArgumentOutOfRangeException(nameof(critics), critics, $"critics must be in [1, {Count}].");
         int od = ObservationSize, ad = ActionSize, d = od + ad, m = OutputsPerCritic;
         if (batch <= 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch must be > 0.");
         if (observations.Length != batch * od) throw new ArgumentException($"observations has {observations.Length} values; expected {batch} × {od}.", nameof(observations));
         if (actions.Length != batch * ad) throw new ArgumentException($"actions has {actions.Length} values; expected {batch} × {ad}.", nameof(actions));
-        if (q.Length != Count * batch * m) throw new ArgumentException($"q has {q.Length} values; expected {Count} critics × {batch} × {m}.", nameof(q));
+        if (q.Length != critics * batch * m) throw new ArgumentException($"q has {q.Length} values; expected {critics} critics × {batch} × {m}.", nameof(q));
         if (_input.Length < batch * d) _input = new float[batch * d];
         for (int b = 0; b < batch; b++)
         {
@@ -70,8 +78,31 @@ public sealed class ContinuousCritics
             actions.Slice(b * ad, ad).CopyTo(_input.AsSpan(b * d + od, ad));
         }
         var x = _input.AsSpan(0, batch * d);
-        for (int k = 0; k < Count; k++) _nets[k].Forward(x, batch).CopyTo(q.Slice(k * batch * m, batch * m));
+        for (int k = 0; k < critics; k++) _nets[k].Forward(x, batch).CopyTo(q.Slice(k * batch * m, batch * m));
         _batch = batch;
+        _forwarded = critics;
+    }
+
+    private int _forwarded;
+
+    /// <summary>
+    /// d loss/d a [batch × act] (SET, summed over the critics of the last <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, int, Span{float}, int)"/>)
+    /// from d loss/d q [critics × batch × OutputsPerCritic], WITHOUT the parameter gradients (left untouched): what an
+    /// actor's update needs. Skipping the critics' weight gradients and the observation part of their input gradient
+    /// saves what <see cref="Backward"/> would compute only for it to be discarded.
+    /// </summary>
+    public void ActionGradient(ReadOnlySpan<float> gradQ, Span<float> gradActions)
+    {
+        int batch = _batch, ad = ActionSize, m = OutputsPerCritic, critics = _forwarded;
+        if (batch == 0) throw new InvalidOperationException("ActionGradient needs a Forward first.");
+        if (gradQ.Length != critics * batch * m) throw new ArgumentException($"gradQ has {gradQ.Length} values; expected {critics} × {batch} × {m}.", nameof(gradQ));
+        if (gradActions.Length != batch * ad) throw new ArgumentException($"gradActions has {gradActions.Length} values; expected {batch} × {ad}.", nameof(gradActions));
+        gradActions.Clear();
+        for (int k = 0; k < critics; k++)
+        {
+            var ga = _nets[k].InputGradient(gradQ.Slice(k * batch * m, batch * m), ObservationSize, ad);
+            System.Numerics.Tensors.TensorPrimitives.Add(gradActions, ga, gradActions);
+        }
     }
 
     /// <summary>
@@ -83,6 +114,7 @@ public sealed class ContinuousCritics
     {
         int batch = _batch, od = ObservationSize, ad = ActionSize, d = od + ad, m = OutputsPerCritic;
         if (batch == 0) throw new InvalidOperationException("Backward needs a Forward first.");
+        if (_forwarded != Count) throw new InvalidOperationException($"Backward needs a Forward of all {Count} critics; the last one evaluated {_forwarded}.");
         if (gradQ.Length != Count * batch * m) throw new ArgumentException($"gradQ has {gradQ.Length} values; expected {Count} × {batch} × {m}.", nameof(gradQ));
         bool wantActions = !gradActions.IsEmpty;
         if (wantActions)
