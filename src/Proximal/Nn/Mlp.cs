@@ -101,14 +101,22 @@ public sealed class Mlp : ILayer
     }
 
     public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient = true)
+        => Backward(outputGradient, computeInputGradient, parameterGradients: true);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, bool)"/>; with <paramref name="parameterGradients"/> false the parameter
+    /// gradients are left alone and only the layers' output gradients (<see cref="Linear.LastOutputGradient"/>) are
+    /// formed — all K-FAC's statistics pass needs, at two thirds of the cost.
+    /// </summary>
+    public ReadOnlySpan<float> Backward(ReadOnlySpan<float> outputGradient, bool computeInputGradient, bool parameterGradients)
     {
         int last = _linears.Length - 1;
-        var g = _linears[last].Backward(outputGradient, computeInputGradient || last > 0);
+        var g = _linears[last].Backward(outputGradient, computeInputGradient || last > 0, parameterGradients);
         for (int i = last - 1; i >= 0; i--)
         {
             var act = _activations[i];
             act.Backward(g);
-            g = _linears[i].BackwardShared(act.InputGradientBuffer, computeInputGradient || i > 0);
+            g = _linears[i].BackwardShared(act.InputGradientBuffer, computeInputGradient || i > 0, parameterGradients);
         }
         return g;
     }

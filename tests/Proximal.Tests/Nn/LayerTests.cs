@@ -110,6 +110,28 @@ public class LayerTests
     }
 
     [Fact]
+    public void BackwardWithoutParameterGradientsFormsTheSameLayerGradientsAndLeavesTheParameterGradientsAlone()
+    {
+        var rng = new Rng(7);
+        var p = new Parameters();
+        var mlp = new Mlp(p, [4, 6, 5, 3], Activation.Tanh, rng);
+        var x = Reference.RandomFloats(rng, 5 * 4);
+        var c = Reference.RandomFloats(rng, 5 * 3);
+        mlp.Forward(x, 5);
+        p.ZeroGradients();
+        var dxFull = mlp.Backward(c).ToArray();
+        var outputGradients = mlp.Linears.Select(l => l.LastOutputGradient.ToArray()).ToArray();
+        Assert.Contains(p.Gradients, g => g != 0);
+
+        p.ZeroGradients();
+        p.Gradients[3] = 0.5f; // whatever is there stays there
+        var dx = mlp.Backward(c, computeInputGradient: true, parameterGradients: false).ToArray();
+        Assert.Equal(dxFull, dx); // the same products in the same order: the same bits
+        for (int i = 0; i < mlp.Linears.Count; i++) Assert.Equal(outputGradients[i], mlp.Linears[i].LastOutputGradient.ToArray());
+        for (int i = 0; i < p.Count; i++) Assert.Equal(i == 3 ? 0.5f : 0f, p.Gradients[i]);
+    }
+
+    [Fact]
     public void MlpExposesKfacStatisticsOfEveryLinear()
     {
         var rng = new Rng(6);

@@ -136,20 +136,26 @@ public sealed class ActorCritic
     /// Back-propagates d loss/d actor outputs and d loss/d values of the LAST <see cref="Forward"/>,
     /// adding into <see cref="Parameters"/>' gradients.
     /// </summary>
-    public void Backward(ReadOnlySpan<float> gradOutputs, ReadOnlySpan<float> gradValues)
+    public void Backward(ReadOnlySpan<float> gradOutputs, ReadOnlySpan<float> gradValues) => Backward(gradOutputs, gradValues, parameterGradients: true);
+
+    /// <summary>
+    /// <see cref="Backward(ReadOnlySpan{float}, ReadOnlySpan{float})"/>; with <paramref name="parameterGradients"/> false
+    /// the weight gradients are not formed, only every layer's output gradient (K-FAC's statistics pass).
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> gradOutputs, ReadOnlySpan<float> gradValues, bool parameterGradients)
     {
         if (_actor is not null)
         {
-            _actor.Backward(gradOutputs, computeInputGradient: false);
-            _critic!.Backward(gradValues, computeInputGradient: false);
+            _actor.Backward(gradOutputs, computeInputGradient: false, parameterGradients);
+            _critic!.Backward(gradValues, computeInputGradient: false, parameterGradients);
             return;
         }
         int n = _trunkActivation!.Batch * _trunkActivation.Size;
         if (_featureGradient.Length < n) _featureGradient = new float[n];
         var fg = _featureGradient.AsSpan(0, n);
-        _policyHead!.Backward(gradOutputs).CopyTo(fg);
-        System.Numerics.Tensors.TensorPrimitives.Add(fg, _valueHead!.Backward(gradValues), fg);
-        _trunk!.Backward(_trunkActivation.Backward(fg), computeInputGradient: false);
+        _policyHead!.Backward(gradOutputs, computeInputGradient: true, parameterGradients).CopyTo(fg);
+        System.Numerics.Tensors.TensorPrimitives.Add(fg, _valueHead!.Backward(gradValues, computeInputGradient: true, parameterGradients), fg);
+        _trunk!.Backward(_trunkActivation.Backward(fg), computeInputGradient: false, parameterGradients);
     }
 
     /// <summary>True for separate actor and critic networks (the default); false for a shared trunk.</summary>
