@@ -74,6 +74,15 @@ public sealed class Mlp : ILayer
         set { foreach (var l in _linears) l.Threads = value; }
     }
 
+    /// <summary>The output [Batch × OutputSize] of the last <see cref="Forward(ReadOnlySpan{float}, int)"/> (layer-owned).</summary>
+    internal ReadOnlySpan<float> Output => _linears[^1].OutputBuffer.AsSpan(0, Batch * OutputSize);
+
+    /// <summary>
+    /// The first <paramref name="length"/> values of the first layer's input-gradient buffer: what the last
+    /// <see cref="Backward(ReadOnlySpan{float}, bool)"/> with an input gradient, or <see cref="InputGradient"/>, returned.
+    /// </summary>
+    internal ReadOnlySpan<float> LastInputGradient(int length) => _linears[0].InputGradientBuffer.AsSpan(0, length);
+
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
     {
         // Hidden layers: GEMM without bias, then one pass computing act(z + b).

@@ -118,4 +118,42 @@ public sealed class ContinuousCriticsTests
         Assert.Throws<InvalidOperationException>(() => critics.Backward(gBoth, got));
         Assert.Throws<ArgumentOutOfRangeException>(() => critics.Forward(obs, act, B, first, critics: 3));
     }
+
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(3, 5)] // an odd count: the helper core takes critics 2..4, this one 0..1
+    public void CriticsRunSideBySideOnTwoThreadsGiveTheSameBitsAsOneThread(int m, int count)
+    {
+        ContinuousCritics Make(int threads)
+        {
+            var c = new ContinuousCritics(Od, Ad, count, [9, 7], new Rng(8), outputsPerCritic: m) { Threads = threads };
+            return c;
+        }
+        var one = Make(1);
+        var two = Make(2);
+        var rng = new Rng(9);
+        for (int round = 0; round < 3; round++) // the helper thread is reused across calls
+        {
+            var obs = NnRef.RandomFloats(rng, B * Od); var act = NnRef.RandomFloats(rng, B * Ad);
+            var g = NnRef.RandomFloats(rng, count * B * m);
+            float[] q1 = new float[count * B * m], q2 = new float[count * B * m];
+            one.Forward(obs, act, B, q1);
+            two.Forward(obs, act, B, q2);
+            Assert.Equal(q1, q2);
+            one.Parameters.ZeroGradients(); two.Parameters.ZeroGradients();
+            float[] a1 = new float[B * Ad], a2 = new float[B * Ad];
+            one.Backward(g, a1);
+            two.Backward(g, a2);
+            Assert.Equal(a1, a2);
+            Assert.Equal(one.Parameters.Gradients, two.Parameters.Gradients);
+            Assert.Contains(two.Parameters.Gradients, x => x != 0);
+            one.ActionGradient(g, a1);
+            two.ActionGradient(g, a2);
+            Assert.Equal(a1, a2);
+            one.Parameters.ZeroGradients(); two.Parameters.ZeroGradients();
+            one.Backward(g, default); // no action gradient wanted
+            two.Backward(g, default);
+            Assert.Equal(one.Parameters.Gradients, two.Parameters.Gradients);
+        }
+    }
 }

@@ -290,6 +290,19 @@ public sealed class SacTests
         [.. s.Actor.Parameters.Values, .. s.Critics.Parameters.Values, .. s.CriticTargets.Parameters.Values, .. s.Temperature.Values];
 
     [Fact]
+    public void TwoTrainThreadsGiveTheSameBitsAsOne()
+    {
+        float[] Run(int threads)
+        {
+            var o = Small(); o.TrainThreads = threads;
+            using var sac = Sac.Create("Pendulum-v1", o);
+            sac.Learn(200);
+            return AllParameters(sac);
+        }
+        Assert.Equal(Run(1), Run(2));
+    }
+
+    [Fact]
     public void SameSeedGivesBitIdenticalParametersAndAnotherSeedDoesNot()
     {
         float[] Run(long seed)

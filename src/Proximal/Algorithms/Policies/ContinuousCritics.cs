@@ -50,7 +50,102 @@ public sealed class ContinuousCritics
     public IReadOnlyList<Mlp> Networks => _nets;
 
     /// <summary>Threads of the matrix products (results do not depend on it).</summary>
-    public int Threads { set { foreach (var n in _nets) n.Threads = value; } }
+    /// <summary>
+    /// Threads for this instance's work. With two or more and at least two critics, the critics themselves run
+    /// side by side — the second half on a helper core, each critic's products on one thread — because the critics are
+    /// independent and their thin products (k = obs + act) do not split well inside one GEMM. Every critic's numbers
+    /// are computed by the same operations in the same order either way (GEMM is bit-identical across thread counts),
+    /// so the results do not depend on the thread count.
+    /// </summary>
+    public int Threads
+    {
+        set
+        {
+            _split = value >= 2 && _nets.Length >= 2;
+            foreach (var n in _nets) n.Threads = _split ? 1 : value;
+        }
+    }
+
+    private bool _split;
+    // What the helper core runs for the current call (fields, not a closure: steady state allocates nothing).
+    private int _work, _workBatch, _workFirstInput, _workInputs;
+    private bool _workInputGradient;
+    private float[] _gradQCopy = [];
+    private const int WorkForward = 1, WorkBackward = 2, WorkActionGradient = 3;
+
+    /// <summary>Runs critic k's part of the current call (<see cref="_work"/>); results stay in the net's own buffers.</summary>
+    private void RunCritic(int k)
+    {
+        int batch = _workBatch, m = OutputsPerCritic;
+        var net = _nets[k];
+        switch (_work)
+        {
+            case WorkForward: net.Forward(_input.AsSpan(0, batch * InputSize), batch); break;
+            case WorkBackward: net.Backward(_gradQCopy.AsSpan(k * batch * m, batch * m), _workInputGradient); break;
+            case WorkActionGradient: net.InputGradient(_gradQCopy.AsSpan(k * batch * m, batch * m), _workFirstInput, _workInputs); break;
+        }
+    }
+
+    /// <summary>Runs critics [0, count) of the current call: the upper half on the helper core when split, the rest here.</summary>
+    private void RunCritics(int count)
+    {
+        if (!_split || count < 2) { for (int k = 0; k < count; k++) RunCritic(k); return; }
+        CriticHelper.Run(this, count);
+    }
+
+    /// <summary>
+    /// One helper thread shared by all critics (like GEMM's team): the caller posts (critics, count), the helper runs
+    /// critics [count/2, count), the caller runs [0, count/2) and waits. A second caller while it is busy runs all its
+    /// critics itself — the same operations, so the same results.
+    /// </summary>
+    private static class CriticHelper
+    {
+        private static readonly Lock Gate = new();
+        private static readonly ManualResetEventSlim Go = new(false, 2000), Done = new(false, 2000);
+        private static Thread? _thread;
+        private static ContinuousCritics? _owner;
+        private static int _count;
+        private static Exception? _error;
+
+        public static void Run(ContinuousCritics owner, int count)
+        {
+            if (!Gate.TryEnter()) { for (int k = 0; k < count; k++) owner.RunCritic(k); return; }
+            try
+            {
+                if (_thread is null)
+                {
+                    _thread = new Thread(Loop) { IsBackground = true, Name = "proximal-critics" };
+                    _thread.Start();
+                }
+                _owner = owner;
+                _count = count;
+                _error = null;
+                Done.Reset();
+                Go.Set();
+                for (int k = 0; k < count / 2; k++) owner.RunCritic(k);
+                Done.Wait();
+                _owner = null;
+                if (_error is { } e) throw new InvalidOperationException("The critics' helper thread failed.", e);
+            }
+            finally { Gate.Exit(); }
+        }
+
+        private static void Loop()
+        {
+            while (true)
+            {
+                Go.Wait();
+                Go.Reset();
+                try
+                {
+                    var owner = _owner!;
+                    for (int k = _count / 2; k < _count; k++) owner.RunCritic(k);
+                }
+                catch (Exception e) { _error = e; }
+                Done.Set();
+            }
+        }
+    }
 
     /// <summary>
     /// Q_k(s, a) for every critic k into <paramref name="q"/> [Count × batch × OutputsPerCritic] (caller-owned),
@@ -77,8 +172,10 @@ public sealed class ContinuousCritics
             observations.Slice(b * od, od).CopyTo(_input.AsSpan(b * d, od));
             actions.Slice(b * ad, ad).CopyTo(_input.AsSpan(b * d + od, ad));
         }
-        var x = _input.AsSpan(0, batch * d);
-        for (int k = 0; k < critics; k++) _nets[k].Forward(x, batch).CopyTo(q.Slice(k * batch * m, batch * m));
+        _work = WorkForward;
+        _workBatch = batch;
+        RunCritics(critics);
+        for (int k = 0; k < critics; k++) _nets[k].Output.CopyTo(q.Slice(k * batch * m, batch * m));
         _batch = batch;
         _forwarded = critics;
     }
@@ -98,11 +195,15 @@ public sealed class ContinuousCritics
         if (gradQ.Length != critics * batch * m) throw new ArgumentException($"gradQ has {gradQ.Length} values; expected {critics} × {batch} × {m}.", nameof(gradQ));
         if (gradActions.Length != batch * ad) throw new ArgumentException($"gradActions has {gradActions.Length} values; expected {batch} × {ad}.", nameof(gradActions));
         gradActions.Clear();
+        CopyGradQ(gradQ);
+        _work = WorkActionGradient;
+        _workBatch = batch;
+        _workFirstInput = ObservationSize;
+        _workInputs = ad;
+        RunCritics(critics);
+        // Summed in critic order, whichever core computed each term.
         for (int k = 0; k < critics; k++)
-        {
-            var ga = _nets[k].InputGradient(gradQ.Slice(k * batch * m, batch * m), ObservationSize, ad);
-            System.Numerics.Tensors.TensorPrimitives.Add(gradActions, ga, gradActions);
-        }
+            System.Numerics.Tensors.TensorPrimitives.Add(gradActions, _nets[k].LastInputGradient(batch * ad), gradActions);
     }
 
     /// <summary>
@@ -122,12 +223,23 @@ public sealed class ContinuousCritics
             if (gradActions.Length != batch * ad) throw new ArgumentException($"gradActions has {gradActions.Length} values; expected {batch} × {ad}.", nameof(gradActions));
             gradActions.Clear();
         }
+        CopyGradQ(gradQ);
+        _work = WorkBackward;
+        _workBatch = batch;
+        _workInputGradient = wantActions;
+        RunCritics(Count); // each critic adds into its own slice of the gradients: disjoint, so the cores never meet
+        if (!wantActions) return;
         for (int k = 0; k < Count; k++)
         {
-            var gx = _nets[k].Backward(gradQ.Slice(k * batch * m, batch * m), computeInputGradient: wantActions);
-            if (!wantActions) continue;
+            var gx = _nets[k].LastInputGradient(batch * d);
             for (int b = 0; b < batch; b++)
                 System.Numerics.Tensors.TensorPrimitives.Add(gradActions.Slice(b * ad, ad), gx.Slice(b * d + od, ad), gradActions.Slice(b * ad, ad));
         }
+    }
+
+    private void CopyGradQ(ReadOnlySpan<float> gradQ)
+    {
+        if (_gradQCopy.Length < gradQ.Length) _gradQCopy = new float[gradQ.Length];
+        gradQ.CopyTo(_gradQCopy);
     }
 }
