@@ -98,6 +98,8 @@ public sealed class TrainingSession : IDisposable
             throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEpisodes, $"EvalEpisodes must be >= 1 (got {settings.EvalEpisodes}).");
         if (settings.EvalEvery is < 0)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.EvalEvery, $"EvalEvery must be >= 0 steps (got {settings.EvalEvery}); 0 means only the final evaluation.");
+        if (settings.LogEverySteps is < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.LogEverySteps, $"LogEverySteps must be >= 1 step (got {settings.LogEverySteps}).");
         if (settings.CheckpointEvery is < 0)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.CheckpointEvery, $"CheckpointEvery must be >= 0 steps (got {settings.CheckpointEvery}); 0 means no checkpoints.");
         if (settings.Steps is <= 0)
@@ -227,8 +229,14 @@ public sealed class TrainingSession : IDisposable
         using (var tb = new TensorBoardWriter(run.TensorBoardDirectory))
         {
             int evaluationsSeen = 0;
+            long logEvery = _settings.LogEverySteps ?? (_agent is Proximal.Algorithms.OffPolicy.OffPolicyAlgorithm ? 100 : 1);
+            long nextLog = startSteps + logEvery, endStep = startSteps + StepsToTrain;
             var log = new LambdaCallback((agent, metrics) =>
             {
+                bool evaluatedNow = eval.History.Count > evaluationsSeen;
+                if (agent.NumTimesteps < nextLog && !evaluatedNow && agent.NumTimesteps < endStep && !cancellation.IsCancellationRequested)
+                    return true;
+                nextLog = agent.NumTimesteps + logEvery;
                 var snapshot = new Dictionary<string, double>(metrics, StringComparer.Ordinal)
                 {
                     [ElapsedColumn] = clock.Elapsed.TotalSeconds, // wall-clock seconds since this session started

@@ -52,4 +52,35 @@ public sealed class TrainingSessionLogTests : IDisposable
         for (int i = 1; i < elapsed.Length; i++) Assert.True(elapsed[i] >= elapsed[i - 1]);
         Assert.True(elapsed[^1] <= result.Elapsed.TotalSeconds);
     }
+
+    [Fact]
+    public void OffPolicyRunsWriteARowEvery100StepsPlusEvaluationsAndTheLastStep()
+    {
+        var o = new Proximal.Algorithms.OffPolicy.SacOptions { HiddenSizes = [16, 16], BatchSize = 32, LearningStarts = 100, BufferSize = 1000, Seed = 3, TotalSteps = 450 };
+        using var session = TrainingSession.Create(new TrainingSessionSettings
+        {
+            Algorithm = "sac", EnvId = "Pendulum-v1", Options = o, EvalEvery = 250, EvalEpisodes = 1, CheckpointEvery = 0,
+        });
+        var run = RunDirectory.CreateAt(Path.Combine(_dir, "sac"));
+        session.Run(run);
+        var table = CsvTable.Read(run.ProgressCsvPath);
+        var steps = table.GetDoubles("step");
+        var evalMean = table.GetDoubles("eval/mean_return");
+        // Every 100 steps; the evaluation at 250 in a row of its own; the last step, then its final evaluation.
+        Assert.Equal(new double[] { 100, 200, 250, 350, 450, 450 }, steps);
+        Assert.True(double.IsFinite(evalMean[2]) && double.IsFinite(evalMean[^1]));
+        Assert.All(new[] { evalMean[0], evalMean[1], evalMean[3], evalMean[4] }, v => Assert.True(double.IsNaN(v)));
+
+        using var everyStep = TrainingSession.Create(new TrainingSessionSettings
+        {
+            Algorithm = "sac", EnvId = "Pendulum-v1", Options = o, EvalEvery = 0, FinalEvaluation = false, CheckpointEvery = 0, LogEverySteps = 1,
+        });
+        var run1 = RunDirectory.CreateAt(Path.Combine(_dir, "sac1"));
+        everyStep.Run(run1);
+        Assert.Equal(450, CsvTable.Read(run1.ProgressCsvPath).Rows.Count);
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainingSession.Create(new TrainingSessionSettings
+        {
+            Algorithm = "sac", EnvId = "Pendulum-v1", Options = o, LogEverySteps = 0,
+        }));
+    }
 }
