@@ -10,7 +10,7 @@ namespace Proximal.Envs.Games;
 /// <see cref="LegalMask"/>. This is what <c>EnvRegistry.Make("ConnectFour-v0")</c> returns; training builds the
 /// self-play VecEnv instead.
 /// </summary>
-public sealed class ConnectFourEnv : IEnv
+public sealed class ConnectFourEnv : IEnv, IActionMaskProvider
 {
     private ConnectFour _board;
     private readonly bool[] _mask = new bool[ConnectFour.Columns];
@@ -24,6 +24,7 @@ public sealed class ConnectFourEnv : IEnv
     public Space ObservationSpace { get; } = new Box(0f, 1f, 2 * ConnectFour.Cells);
     public Space ActionSpace { get; } = new Discrete(ConnectFour.Columns);
     public ReadOnlySpan<bool> LegalMask => _mask;
+    ReadOnlySpan<bool> IActionMaskProvider.ActionMask => _mask;
     public ConnectFour Board => _board;
 
     public void Reset(Span<float> observation, ulong? seed = null)

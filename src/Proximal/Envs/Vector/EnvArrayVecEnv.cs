@@ -51,11 +51,45 @@ public abstract unsafe class EnvArrayVecEnv : VecEnv
             if (e.ActionSpace.GetType() != SingleActionSpace.GetType() || e.ActionSpace.FlatSize != _actSize)
                 throw new ArgumentException($"Env {i} has action space {e.ActionSpace}, env 0 has {SingleActionSpace}; all envs must match.", nameof(envs));
         }
+        _maskProviders = MaskProviders(_envs);
+        if (_maskProviders is not null) _masks = new bool[_envs.Length * ((Spaces.Discrete)SingleActionSpace).N];
         _final = new float[_envs.Length * _obsSize];
         _hasFinal = new bool[_envs.Length];
         _episodeStep = new int[_envs.Length];
         _exceptions = new Exception?[_envs.Length];
         _faults = new Fault[_envs.Length];
+    }
+
+    // [action masks] Each env's legal actions after its latest reset or step, gathered here when every env provides them.
+    private readonly IActionMaskProvider[]? _maskProviders;
+    private readonly bool[] _masks = [];
+
+    public override ReadOnlySpan<bool> ActionMasks => _masks;
+
+    /// <summary>The mask providers of the envs (looking through wrappers), or null unless every env has one and actions are Discrete.</summary>
+    private IActionMaskProvider[]? MaskProviders(IEnv[] envs)
+    {
+        if (SingleActionSpace is not Spaces.Discrete) return null;
+        var providers = new IActionMaskProvider[envs.Length];
+        for (int i = 0; i < envs.Length; i++)
+        {
+            IEnv e = envs[i];
+            while (e is not IActionMaskProvider && e is Wrappers.EnvWrapper w) e = w.Inner;
+            if (e is not IActionMaskProvider p) return null;
+            providers[i] = p;
+        }
+        return providers;
+    }
+
+    /// <summary>Copies env i's mask into its row; a mask of the wrong length is the env's fault, reported like its exceptions.</summary>
+    private void GatherMask(int i)
+    {
+        if (_maskProviders is null) return;
+        var mask = _maskProviders[i].ActionMask;
+        int n = _masks.Length / _envs.Length;
+        if (mask.Length != n)
+            throw new InvalidOperationException($"its action mask has {mask.Length} entries; the action space has {n} actions.");
+        mask.CopyTo(_masks.AsSpan(i * n, n));
     }
 
     public IReadOnlyList<IEnv> Envs => _envs;
@@ -154,7 +188,7 @@ public abstract unsafe class EnvArrayVecEnv : VecEnv
         for (int i = start; i < end; i++)
         {
             var obs = new Span<float>(_obs + (long)i * o, o);
-            try { _envs[i].Reset(obs, _seedForReset is { } s ? unchecked(s + (ulong)i) : null); }
+            try { _envs[i].Reset(obs, _seedForReset is { } s ? unchecked(s + (ulong)i) : null); GatherMask(i); }
             catch (Exception e) { _exceptions[i] = e; _anyFault = true; return; }
             CheckObservation(i, obs, "reset observation");
         }
@@ -187,6 +221,8 @@ public abstract unsafe class EnvArrayVecEnv : VecEnv
                 CheckObservation(i, obs, "reset observation");
             }
             else _hasFinal[i] = false;
+            try { GatherMask(i); } // the mask of the observation now in obs (the new episode's after an auto-reset)
+            catch (Exception e) { _exceptions[i] = e; _anyFault = true; return; }
         }
     }
 
