@@ -19,7 +19,8 @@ public sealed class A2c : OnPolicyAlgorithm
     private readonly Rmsprop? _rmsprop; // null: the shared Adam (use_rms_prop: false)
 
     // Whole-batch workspaces, allocated once.
-    private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues;
+    private readonly float[] _advantages;
+    private readonly A2cLoss _loss;
 
     private A2c(VecEnv env, A2cOptions options, string? envId, bool ownsEnv)
         : this(ValidatedCopy(options), env, envId, ownsEnv) { }
@@ -32,12 +33,7 @@ public sealed class A2c : OnPolicyAlgorithm
             _rmsprop = new Rmsprop(Policy.Parameters, options.LearningRate, options.RmsPropAlpha, options.RmsPropEps, options.RmsPropStyle);
         int b = Buffer.Count;
         _advantages = new float[b];
-        _logProb = new float[b];
-        _entropy = new float[b];
-        _gradLogProb = new float[b];
-        _gradEntropy = new float[b];
-        _gradOutputs = new float[b * Policy.OutputSize];
-        _gradValues = new float[b];
+        _loss = new A2cLoss(b, Policy.OutputSize);
     }
 
 
@@ -110,7 +106,6 @@ public sealed class A2c : OnPolicyAlgorithm
     internal LossParts LossAndGradient()
     {
         int b = Buffer.Count;
-        var head = Policy.Head;
         var parameters = Policy.Parameters;
 
         // Advantages: GAE(γ, λ) from the rollout, optionally normalised over the whole batch (SB3's option; off by default).
@@ -119,42 +114,7 @@ public sealed class A2c : OnPolicyAlgorithm
 
         parameters.ZeroGradients();
         var outputs = Policy.Forward(Buffer.Observations, b, out var values);
-
-        // Policy gradient: loss −mean(log π · A), d/d log π_i = −A_i / B.
-        head.LogProb(outputs, Buffer.Actions, _logProb);
-        double policyLoss = 0;
-        for (int i = 0; i < b; i++)
-        {
-            policyLoss -= (double)_logProb[i] * _advantages[i];
-            _gradLogProb[i] = -_advantages[i] / b;
-        }
-        policyLoss /= b;
-        Array.Clear(_gradOutputs);
-        head.LogProbBackward(outputs, Buffer.Actions, _gradLogProb, _gradOutputs);
-
-        // Entropy bonus: loss −= c2·mean(H).
-        head.Entropy(outputs, _entropy);
-        double entropy = 0;
-        foreach (float h in _entropy) entropy += h;
-        entropy /= b;
-        if (Options.EntCoef > 0)
-        {
-            Array.Fill(_gradEntropy, (float)(-Options.EntCoef / b));
-            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
-        }
-
-        // Value loss: c1·mean((V − R)²) towards the λ-returns, d/dV_i = 2·c1·(V_i − R_i) / B.
-        double valueLoss = 0, scale = 2 * Options.VfCoef / b;
-        var returns = Buffer.Returns;
-        for (int i = 0; i < b; i++)
-        {
-            double err = (double)values[i] - returns[i];
-            valueLoss += err * err;
-            _gradValues[i] = (float)(scale * err);
-        }
-        valueLoss /= b;
-
-        Policy.Backward(_gradOutputs, _gradValues);
+        var (policyLoss, valueLoss, entropy) = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, Options.VfCoef);
         return new LossParts(policyLoss, valueLoss, entropy, policyLoss - Options.EntCoef * entropy + Options.VfCoef * valueLoss);
     }
 }

@@ -34,7 +34,8 @@ public sealed class Acktr : OnPolicyAlgorithm
     private readonly Kfac _kfac;
 
     // Whole-batch workspaces and flat vectors, allocated once.
-    private readonly float[] _advantages, _logProb, _entropy, _gradLogProb, _gradEntropy, _gradOutputs, _gradValues, _sampledActions, _ones;
+    private readonly float[] _advantages, _gradOutputs, _gradValues, _sampledActions, _ones; // the last four: the sampled-target pass
+    private readonly A2cLoss _loss;
     private readonly float[] _g, _s, _velocity, _statsObs;
     private readonly int[] _indices;
     private long _statisticsTicks, _inverseTicks, _preconditionTicks;
@@ -49,10 +50,7 @@ public sealed class Acktr : OnPolicyAlgorithm
         _kfac = new Kfac(Policy.Linears, options.KfacStatsDecay, options.KfacDamping) { Threads = options.TrainThreads };
         int b = Buffer.Count, n = Policy.Parameters.Count;
         _advantages = new float[b];
-        _logProb = new float[b];
-        _entropy = new float[b];
-        _gradLogProb = new float[b];
-        _gradEntropy = new float[b];
+        _loss = new A2cLoss(b, Policy.OutputSize);
         _gradOutputs = new float[b * Policy.OutputSize];
         _gradValues = new float[b];
         _sampledActions = new float[b * Policy.ActionSize];
@@ -186,7 +184,7 @@ public sealed class Acktr : OnPolicyAlgorithm
         ReadOnlySpan<float> outputs = sampleOutputs, values = sampleValues;
         if (m < b) outputs = Policy.Forward(Buffer.Observations, b, out values);
         parameters.ZeroGradients();
-        var parts = LossGradient(outputs, values);
+        var parts = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, Options.VfCoef);
         double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
         if (!double.IsFinite(norm))
             throw new InvalidOperationException($"ACKTR update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or max_kl, or enable normalisation.");
@@ -232,53 +230,6 @@ public sealed class Acktr : OnPolicyAlgorithm
             foreach (float x in Policy.LogStd) s += x;
             IterationMetrics["train/std"] = Math.Exp(s / Policy.LogStd.Length);
         }
-    }
-
-    /// <summary>The three terms of the loss (the total is Policy − c2·Entropy + c1·Value).</summary>
-    internal readonly record struct LossParts(double Policy, double Value, double Entropy);
-
-    /// <summary>Adds ∇ of A2C's loss on the rollout into the policy's gradients, at the forward pass that gave <paramref name="outputs"/>.</summary>
-    private LossParts LossGradient(ReadOnlySpan<float> outputs, ReadOnlySpan<float> values)
-    {
-        int b = Buffer.Count;
-        var head = Policy.Head;
-
-        // −mean(log π · A): d/d log π_i = −A_i / B.
-        head.LogProb(outputs, Buffer.Actions, _logProb);
-        double policyLoss = 0;
-        for (int i = 0; i < b; i++)
-        {
-            policyLoss -= (double)_logProb[i] * _advantages[i];
-            _gradLogProb[i] = -_advantages[i] / b;
-        }
-        policyLoss /= b;
-        Array.Clear(_gradOutputs);
-        head.LogProbBackward(outputs, Buffer.Actions, _gradLogProb, _gradOutputs);
-
-        // −c2·mean(H).
-        head.Entropy(outputs, _entropy);
-        double entropy = 0;
-        foreach (float h in _entropy) entropy += h;
-        entropy /= b;
-        if (Options.EntCoef > 0)
-        {
-            Array.Fill(_gradEntropy, (float)(-Options.EntCoef / b));
-            head.EntropyBackward(outputs, _gradEntropy, _gradOutputs);
-        }
-
-        // c1·mean((V − R)²): d/dV_i = 2·c1·(V_i − R_i) / B.
-        double valueLoss = 0, scale = 2 * Options.VfCoef / b;
-        var returns = Buffer.Returns;
-        for (int i = 0; i < b; i++)
-        {
-            double err = (double)values[i] - returns[i];
-            valueLoss += err * err;
-            _gradValues[i] = (float)(scale * err);
-        }
-        valueLoss /= b;
-
-        Policy.Backward(_gradOutputs, _gradValues);
-        return new LossParts(policyLoss, valueLoss, entropy);
     }
 
     /// <summary>
