@@ -65,6 +65,18 @@ public abstract class ActionHead
 
     private NotSupportedException MasksUnsupported() => new($"Action masks need a Discrete action space; this policy's head is {GetType().Name}.");
 
+    /// <summary>
+    /// Outputs per row that the head for <paramref name="actionSpace"/> reads (logits, or Gaussian means): what a policy
+    /// network's last layer must produce.
+    /// </summary>
+    public static int OutputSizeFor(Space actionSpace) => actionSpace switch
+    {
+        Discrete d => d.N,
+        MultiDiscrete md => md.Nvec.ToArray().Sum(),
+        Box b => b.FlatSize,
+        _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
+    };
+
     /// <summary>The head for an action space: Categorical, MultiCategorical, or diagonal Gaussian.</summary>
     public static ActionHead For(Space actionSpace, Func<ReadOnlyMemory<float>>? logStd = null, Func<Memory<float>>? logStdGradient = null) => actionSpace switch
     {

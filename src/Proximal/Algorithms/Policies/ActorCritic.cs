@@ -33,13 +33,7 @@ public sealed class ActorCritic
         Options = options;
         ObservationSize = observationSpace.FlatSize;
         Parameters = new Parameters();
-        int outputs = actionSpace switch
-        {
-            Discrete d => d.N,
-            MultiDiscrete md => md.Nvec.ToArray().Sum(),
-            Box b => b.FlatSize,
-            _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
-        };
+        int outputs = ActionHead.OutputSizeFor(actionSpace);
         var act = options.Activation == ActivationKind.Tanh ? Activation.Tanh : Activation.Relu;
         int[] hidden = options.HiddenSizes;
         if (!options.SharedTrunk)

@@ -77,13 +77,7 @@ public sealed class RecurrentActorCritic
         ObservationSize = observationSpace.FlatSize;
         HiddenSize = options.LstmHiddenSize;
         Parameters = new Parameters();
-        int outputs = actionSpace switch
-        {
-            Discrete d => d.N,
-            MultiDiscrete md => md.Nvec.ToArray().Sum(),
-            Box b => b.FlatSize,
-            _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
-        };
+        int outputs = ActionHead.OutputSizeFor(actionSpace);
         var act = options.Activation == ActivationKind.Tanh ? Activation.Tanh : Activation.Relu;
         int[] hidden = options.HiddenSizes;
         int h = HiddenSize;
