@@ -1,3 +1,4 @@
+using Proximal.Nn;
 using Proximal.Distributions;
 using Proximal.Numerics;
 using Proximal.Spaces;
@@ -76,6 +77,26 @@ public abstract class ActionHead
         Box b => b.FlatSize,
         _ => throw new NotSupportedException($"No policy distribution for action space {actionSpace}: supported are Discrete, MultiDiscrete and Box."),
     };
+
+    /// <summary>
+    /// The head of a policy whose parameters live in <paramref name="parameters"/>: for a Box action space this allocates
+    /// the state-independent Gaussian log-std there ("log_std", one per action, filled with <paramref name="logStdInit"/>)
+    /// and returns its slice in <paramref name="logStd"/>; other spaces need none (null).
+    /// </summary>
+    public static ActionHead ForPolicy(Parameters parameters, Space actionSpace, double logStdInit, out ParameterSlice? logStd)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (actionSpace is not Box)
+        {
+            logStd = null;
+            return For(actionSpace);
+        }
+        var slice = parameters.Allocate(OutputSizeFor(actionSpace), "log_std");
+        parameters.ValuesOf(slice).Fill((float)logStdInit);
+        logStd = slice;
+        // Read the buffers at call time: the flat arrays are replaced if the parameter set grows later.
+        return For(actionSpace, () => parameters.Values.AsMemory(slice.Offset, slice.Length), () => parameters.Gradients.AsMemory(slice.Offset, slice.Length));
+    }
 
     /// <summary>The head for an action space: Categorical, MultiCategorical, or diagonal Gaussian.</summary>
     public static ActionHead For(Space actionSpace, Func<ReadOnlyMemory<float>>? logStd = null, Func<Memory<float>>? logStdGradient = null) => actionSpace switch

@@ -49,15 +49,7 @@ public sealed class ActorCritic
             _policyHead = new Mlp(Parameters, [hidden[^1], outputs], act, rng, outputGain: 0.01, name: "policy_head");
             _valueHead = new Mlp(Parameters, [hidden[^1], 1], act, rng, outputGain: 1.0, name: "value_head");
         }
-        if (actionSpace is Box)
-        {
-            var slice = Parameters.Allocate(outputs, "log_std");
-            _logStd = slice;
-            Parameters.ValuesOf(slice).Fill((float)options.LogStdInit);
-        }
-        Head = ActionHead.For(actionSpace,
-            () => Parameters.Values.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length),
-            () => Parameters.Gradients.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length));
+        Head = ActionHead.ForPolicy(Parameters, actionSpace, options.LogStdInit, out _logStd);
     }
 
     public Space ObservationSpace { get; }

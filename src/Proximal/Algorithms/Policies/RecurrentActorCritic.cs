@@ -91,15 +91,7 @@ public sealed class RecurrentActorCritic
         }
         _actor = new Mlp(Parameters, [h, .. hidden, outputs], act, rng, outputGain: 0.01, name: "actor");
         _critic = new Mlp(Parameters, [CriticReadsLstm ? h : ObservationSize, .. hidden, 1], act, rng, outputGain: 1.0, name: "critic");
-        if (actionSpace is Box)
-        {
-            var slice = Parameters.Allocate(outputs, "log_std");
-            _logStd = slice;
-            Parameters.ValuesOf(slice).Fill((float)options.LogStdInit);
-        }
-        Head = ActionHead.For(actionSpace,
-            () => Parameters.Values.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length),
-            () => Parameters.Gradients.AsMemory(_logStd!.Value.Offset, _logStd.Value.Length));
+        Head = ActionHead.ForPolicy(Parameters, actionSpace, options.LogStdInit, out _logStd);
         _scratch = new LstmState(1, h);
     }
 
