@@ -213,16 +213,9 @@ public sealed class KfacBlock
         Kernels.AddColumnSums(x, batch, _columnMeans);
         double keep = decay, add = 1 - decay;
         var a = A;
+        BlendSymmetrised(_aBatch, inSize, a, inDim, keep, add);
         for (int i = 0; i < inSize; i++)
         {
-            for (int j = 0; j <= i; j++)
-            {
-                // Symmetrised: a blocked GEMM may sum (i, j) and (j, i) in different orders.
-                double v = 0.5 * ((double)_aBatch[i * inSize + j] + _aBatch[j * inSize + i]);
-                double r = keep * a[i * inDim + j] + add * v;
-                a[i * inDim + j] = r;
-                a[j * inDim + i] = r;
-            }
             double mean = (double)_columnMeans[i] * invB;
             double rb = keep * a[i * inDim + inSize] + add * mean;
             a[i * inDim + inSize] = rb;
@@ -232,14 +225,23 @@ public sealed class KfacBlock
 
         float alpha = (float)(outputGradientScale * outputGradientScale) * invB;
         Gemm.Multiply(Transpose.Yes, Transpose.No, outDim, outDim, batch, alpha, g, outDim, g, outDim, 0f, _gBatch, outDim, threads);
-        var gg = G;
-        for (int i = 0; i < outDim; i++)
+        BlendSymmetrised(_gBatch, outDim, G, outDim, keep, add);
+    }
+
+    /// <summary>
+    /// target[i, j] ← keep·target[i, j] + add·(batch[i, j] + batch[j, i])/2 for the n × n <paramref name="batch"/> (row
+    /// stride n) into the top-left n × n of <paramref name="target"/> (row stride <paramref name="targetStride"/>).
+    /// Symmetrised because a blocked GEMM may sum (i, j) and (j, i) in different orders.
+    /// </summary>
+    private static void BlendSymmetrised(float[] batch, int n, double[] target, int targetStride, double keep, double add)
+    {
+        for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++)
             {
-                double v = 0.5 * ((double)_gBatch[i * outDim + j] + _gBatch[j * outDim + i]);
-                double r = keep * gg[i * outDim + j] + add * v;
-                gg[i * outDim + j] = r;
-                gg[j * outDim + i] = r;
+                double v = 0.5 * ((double)batch[i * n + j] + batch[j * n + i]);
+                double r = keep * target[i * targetStride + j] + add * v;
+                target[i * targetStride + j] = r;
+                target[j * targetStride + i] = r;
             }
     }
 
