@@ -21,9 +21,11 @@ namespace Proximal.Nn;
 /// </para>
 /// <para>
 /// <b>Cost.</b> The input projection of all T·B rows is ONE matrix product; each step then adds one recurrent
-/// product [B × H]·[H × 4H]. Backpropagation through time runs one [B × 4H]·[4H × H] product per step and the
-/// weight gradients are two products over all T·B rows at the end. Workspaces grow to the largest T·B seen and
-/// are reused: the steady state allocates nothing.
+/// product [B × H]·[H × 4H] (<see cref="SmallGemm"/>: a direct 4 × 16 register-tile kernel, no packing, on a copy of
+/// W_hhᵀ that is rebuilt only when W_hh changed) and runs the cell as one fused vectorised pass per row
+/// (<see cref="LstmCell"/>). Backpropagation through time runs the fused cell backward and one [B × 4H]·[4H × H]
+/// product per step; the weight gradients are two products over all T·B rows at the end. Workspaces grow to the
+/// largest T·B seen and are reused: the steady state allocates nothing.
 /// </para>
 /// <para>
 /// <b>Initialisation</b> (<see cref="InitializeOrthogonal"/>): each gate's block of W_ih and of W_hh is orthogonal

@@ -159,7 +159,7 @@ internal static unsafe class LstmCell
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.6666665459e-1f));
         p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(5.0000001201e-1f));
         p = Vector256.FusedMultiplyAdd(p, r * r, r) + Vector256<float>.One;
-        var scale = ((Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23).AsSingle();
+        var scale = ((Vector256.ConvertToInt32Native(n) + Vector256.Create(127)) << 23).AsSingle();
         return p * scale;
     }
 }
