@@ -85,6 +85,46 @@ public static class RecurrentBench
             RatioOf: $"of feed-forward ppo (target ≥ {TargetRatio:G})"));
         Split(report, "feed-forward", ffTiming, ffWall);
         Split(report, "recurrent", recTiming, recWall);
+        PolicyPass(report, envId, recurrent);
+    }
+
+    /// <summary>
+    /// What the update is made of: one minibatch's forward + backward pass through the recurrent policy (L steps × S
+    /// sequences, the config's shape), its LSTM arithmetic rate, and the LSTM arithmetic of a whole update per env step
+    /// — the part no kernel can remove (E epochs re-run every sequence forward and backward through time).
+    /// </summary>
+    private static void PolicyPass(BenchReport report, string envId, PpoOptions options)
+    {
+        using var agent = (RecurrentPpo)Algorithms.Registry.AlgorithmRegistry.Create("ppo", envId, options);
+        var policy = agent.Policy;
+        int l = agent.SequenceLength, s = options.MinibatchSize / l, rows = l * s, h = policy.HiddenSize, ni = policy.ObservationSize;
+        var obs = new float[rows * ni];
+        var rng = new Proximal.Numerics.Rng(1);
+        for (int i = 0; i < obs.Length; i++) obs[i] = (float)rng.Uniform(-1, 1);
+        var starts = new bool[rows];
+        var initial = policy.NewState(s);
+        var gradOutputs = new float[rows * policy.OutputSize];
+        var gradValues = new float[rows];
+        Array.Fill(gradOutputs, 1e-3f);
+        Array.Fill(gradValues, 1e-3f);
+        void Pass()
+        {
+            policy.Parameters.ZeroGradients();
+            policy.Forward(obs, l, s, starts, initial, out _);
+            policy.Backward(gradOutputs, gradValues);
+        }
+        for (int i = 0; i < 5; i++) Pass();
+        int reps = 0;
+        var sw = Stopwatch.StartNew();
+        do { Pass(); reps++; } while (sw.Elapsed.TotalSeconds < 1.0);
+        double seconds = sw.Elapsed.TotalSeconds / reps;
+        int lstms = policy.HasCriticLstm ? 2 : 1;
+        // forward 4H(In + H), backward dz·W_hh 4H·H + ∂W_hh 4H·H + ∂W_ih 4H·In multiply-adds per row and LSTM
+        double macsPerRow = lstms * 4.0 * h * (3.0 * h + 2.0 * ni);
+        double gflops = 2 * macsPerRow * rows / seconds / 1e9;
+        double perRollout = 2 * macsPerRow * options.NEnvs * options.NSteps * options.NEpochs;
+        report.Add(new BenchCase($"recurrent policy forward + backward, {l} × {s} sequences", seconds * 1e3, "ms",
+            Note: $"LSTM arithmetic at {gflops:F1} GFLOP/s; an update does {perRollout / 1e9:F2} GFLOP of it per {options.NEnvs * options.NSteps} env steps"));
     }
 
     private static void Split(BenchReport report, string kind, (double Env, double Inference, double Train) t, double wall)

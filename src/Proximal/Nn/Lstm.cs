@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Proximal.Numerics;
 
 namespace Proximal.Nn;
@@ -21,9 +21,11 @@ namespace Proximal.Nn;
 /// </para>
 /// <para>
 /// <b>Cost.</b> The input projection of all T·B rows is ONE matrix product; each step then adds one recurrent
-/// product [B × H]·[H × 4H]. Backpropagation through time runs one [B × 4H]·[4H × H] product per step and the
-/// weight gradients are two products over all T·B rows at the end. Workspaces grow to the largest T·B seen and
-/// are reused: the steady state allocates nothing.
+/// product [B × H]·[H × 4H] (<see cref="SmallGemm"/>: a direct 4 × 16 register-tile kernel, no packing, on a copy of
+/// W_hhᵀ that is rebuilt only when W_hh changed) and runs the cell as one fused vectorised pass per row
+/// (<see cref="LstmCell"/>). Backpropagation through time runs the fused cell backward and one [B × 4H]·[4H × H]
+/// product per step; the weight gradients are two products over all T·B rows at the end. Workspaces grow to the
+/// largest T·B seen and are reused: the steady state allocates nothing.
 /// </para>
 /// <para>
 /// <b>Initialisation</b> (<see cref="InitializeOrthogonal"/>): each gate's block of W_ih and of W_hh is orthogonal
@@ -44,7 +46,7 @@ public sealed class Lstm
     // forward caches, time-major
     private float[] _x = [], _gates = [], _hPrev = [], _cPrev = [], _c = [], _tanhC = [], _h = [];
     private float[] _finalH = [], _finalC = [];
-    private float[] _whhT = []; // W_hhᵀ [H × 4H], refreshed by each forward pass (see there)
+    private float[] _whhT = [], _whhSeen = []; // W_hhᵀ [H × 4H] and the W_hh it was built from (see TransposedRecurrentWeights)
     private bool[] _starts = [];
     private bool _hasStarts;
     // backward workspaces
@@ -160,12 +162,7 @@ public sealed class Lstm
         var tanhC = Guard.Ensure(ref _tanhC, (long)r * h).AsSpan(0, r * h);
         var hs = Guard.Ensure(ref _h, (long)r * h).AsSpan(0, r * h);
         var wih = Wih;
-        // The per-step product h·W_hhᵀ would make the GEMM pack the transposed W_hh at every step (it reads a
-        // transposed B through a packed copy); transposing once per forward pass lets every step read W_hhᵀ in place.
-        var whhT = Guard.Ensure(ref _whhT, (long)h * g4).AsSpan(0, h * g4);
-        var whhSrc = Whh;
-        for (int row = 0; row < g4; row++)
-            for (int k = 0; k < h; k++) whhT[k * g4 + row] = whhSrc[row * h + k];
+        var whhT = TransposedRecurrentWeights();
 
         // Input projection of every step at once: gates = b + X·W_ihᵀ   [T·B × 4H]
         Kernels.BroadcastRows(B, gates, r);
@@ -190,27 +187,41 @@ public sealed class Lstm
                 for (int b = 0; b < batch; b++)
                     if (_starts[t * batch + b]) { hp.Slice(b * h, h).Clear(); cp.Slice(b * h, h).Clear(); }
 
+            // z_t += h_{t−1}·W_hhᵀ (a direct small kernel: no packing), then the whole cell in one vectorised pass per row.
             var gt = gates.Slice(t * batch * g4, batch * g4);
-            Gemm.Multiply(Transpose.No, Transpose.No, batch, g4, h, 1f, hp, h, whhT, g4, 1f, gt, g4, Threads);
-            for (int b = 0; b < batch; b++)
-            {
-                var row = gt.Slice(b * g4, g4);
-                TensorPrimitives.Sigmoid(row[..(3 * h)], row[..(3 * h)]);
-                TensorPrimitives.Tanh(row[(3 * h)..], row[(3 * h)..]);
-                var ig = row[..h]; var fg = row.Slice(h, h); var og = row.Slice(2 * h, h); var gg = row[(3 * h)..];
-                int o = t * bh + b * h;
-                var cRow = c.Slice(o, h);
-                TensorPrimitives.Multiply(fg, cp.Slice(b * h, h), cRow);
-                TensorPrimitives.MultiplyAdd(ig, gg, cRow, cRow);
-                var tc = tanhC.Slice(o, h);
-                TensorPrimitives.Tanh(cRow, tc);
-                TensorPrimitives.Multiply(og, tc, hs.Slice(o, h));
-            }
+            SmallGemm.MultiplyAdd(batch, g4, h, hp, h, whhT, g4, gt, g4);
+            LstmCell.Forward(gt, cp, c.Slice(t * bh, bh), tanhC.Slice(t * bh, bh), hs.Slice(t * bh, bh), batch, h);
         }
         Guard.Ensure(ref _finalH, bh); Guard.Ensure(ref _finalC, bh);
         hs.Slice((steps - 1) * bh, bh).CopyTo(_finalH);
         c.Slice((steps - 1) * bh, bh).CopyTo(_finalC);
         return hs;
+    }
+
+    /// <summary>
+    /// W_hhᵀ [H × 4H], which the forward's per-step product reads row by row. Rebuilt only when W_hh's bits changed
+    /// since it was last built: the byte compare of W_hh (64 KiB at H 64) costs a fraction of the transpose, and during a
+    /// rollout the weights do not change, so each env step pays only the compare; a training forward pass after an
+    /// optimiser step pays one transpose for all of its T steps.
+    /// </summary>
+    private ReadOnlySpan<float> TransposedRecurrentWeights()
+    {
+        ReadOnlySpan<float> whh = Whh;
+        int h = HiddenSize, g4 = 4 * h;
+        if (_whhT.Length != whh.Length)
+        {
+            _whhT = new float[whh.Length];
+            _whhSeen = new float[whh.Length];
+        }
+        else if (MemoryMarshal.AsBytes(whh).SequenceEqual(MemoryMarshal.AsBytes(_whhSeen.AsSpan()))) return _whhT;
+        whh.CopyTo(_whhSeen);
+        var t = _whhT.AsSpan();
+        for (int r0 = 0; r0 < g4; r0 += 8) // 8 × 8 blocks: eight source rows read, eight destination rows written
+            for (int k0 = 0; k0 < h; k0 += 8)
+                for (int r = r0; r < Math.Min(r0 + 8, g4); r++)
+                    for (int k = k0; k < Math.Min(k0 + 8, h); k++)
+                        t[k * g4 + r] = whh[r * h + k];
+        return _whhT;
     }
 
     /// <summary>
@@ -245,32 +256,16 @@ public sealed class Lstm
         var dhPrev = Guard.Ensure(ref _dhPrev, bh).AsSpan(0, bh);
         var dcPrev = Guard.Ensure(ref _dcPrev, bh).AsSpan(0, bh);
         dh.Clear(); dc.Clear(); // gradients arriving from after the last step: none
-        var whh = Whh;
+        ReadOnlySpan<float> whh = Whh;
         ReadOnlySpan<float> gatesAll = _gates.AsSpan(0, r * g4), tanhAll = _tanhC.AsSpan(0, r * h), cPrevAll = _cPrev.AsSpan(0, r * h);
 
         for (int t = steps - 1; t >= 0; t--)
         {
-            for (int b = 0; b < batch; b++)
-            {
-                int o = t * bh + b * h, go = (t * batch + b) * g4;
-                var ig = gatesAll.Slice(go, h); var fg = gatesAll.Slice(go + h, h); var og = gatesAll.Slice(go + 2 * h, h); var gg = gatesAll.Slice(go + 3 * h, h);
-                var tcs = tanhAll.Slice(o, h); var cps = cPrevAll.Slice(o, h); var dOut = outputGradient.Slice(o, h);
-                var dhb = dh.Slice(b * h, h); var dcb = dc.Slice(b * h, h); var dcp = dcPrev.Slice(b * h, h);
-                var dI = dGates.Slice(go, h); var dF = dGates.Slice(go + h, h); var dO = dGates.Slice(go + 2 * h, h); var dG = dGates.Slice(go + 3 * h, h);
-                for (int k = 0; k < h; k++)
-                {
-                    float i = ig[k], f = fg[k], o2 = og[k], g = gg[k], tc = tcs[k];
-                    float dhk = dOut[k] + dhb[k];
-                    float dck = dcb[k] + dhk * o2 * (1f - tc * tc);
-                    dI[k] = dck * g * i * (1f - i);
-                    dF[k] = dck * cps[k] * f * (1f - f);
-                    dO[k] = dhk * tc * o2 * (1f - o2);
-                    dG[k] = dck * i * (1f - g * g);
-                    dcp[k] = dck * f;
-                }
-            }
-            // ∂L/∂h_{t−1} = ∂L/∂z_t · W_hh   [B × H]
-            Gemm.Multiply(Transpose.No, Transpose.No, batch, h, g4, 1f, dGates.Slice(t * batch * g4, batch * g4), g4, whh, h, 0f, dhPrev, h, Threads);
+            var dz = dGates.Slice(t * batch * g4, batch * g4);
+            LstmCell.Backward(gatesAll.Slice(t * batch * g4, batch * g4), tanhAll.Slice(t * bh, bh), cPrevAll.Slice(t * bh, bh),
+                outputGradient.Slice(t * bh, bh), dh, dc, dz, dcPrev, batch, h);
+            // ∂L/∂h_{t−1} = ∂L/∂z_t · W_hh   [B × H], W_hh read in place
+            SmallGemm.Multiply(batch, h, g4, dz, g4, whh, h, dhPrev, h);
             if (_hasStarts)
                 for (int b = 0; b < batch; b++)
                     if (_starts[t * batch + b]) { dhPrev.Slice(b * h, h).Clear(); dcPrev.Slice(b * h, h).Clear(); } // the reset cut the path

@@ -137,6 +137,64 @@ public class LstmTests
         Assert.Contains(dh0, v => v != 0);
     }
 
+    /// <summary>
+    /// The fused cell runs eight units at a time and the leftover units one lane at a time; 9 units take both paths,
+    /// 16 only the vector one (the tests above, at 4 and 5 units, only the leftover one). Forward and every gradient
+    /// against the float64 reference, with a reset and an initial state.
+    /// </summary>
+    [Theory]
+    [InlineData(9)]
+    [InlineData(16)]
+    public void ForwardAndGradientsMatchTheFloat64ReferenceOnTheVectorPath(int nh)
+    {
+        const int nin = 3, steps = 4, batch = 5;
+        var (lstm, p) = Build(nin, nh, 6);
+        var rng = new Rng(16);
+        var x = Reference.RandomFloats(rng, steps * batch * nin);
+        var h0 = Reference.RandomFloats(rng, batch * nh, 0.5);
+        var c0 = Reference.RandomFloats(rng, batch * nh, 0.5);
+        var cost = Reference.RandomFloats(rng, steps * batch * nh);
+        var starts = new bool[steps * batch];
+        starts[0 * batch + 1] = true;
+        starts[2 * batch + 4] = true;
+
+        var y = lstm.Forward(x, steps, batch, starts, h0, c0).ToArray();
+        var expected = RefForward(lstm, Reference.ToDouble(p.Values), Reference.ToDouble(x), Reference.ToDouble(h0), Reference.ToDouble(c0), starts, steps, batch);
+        Reference.Close(expected, y, 1e-5, 1e-4, "h");
+        p.ZeroGradients();
+        var dx = lstm.Backward(cost).ToArray();
+        var dh0 = lstm.InitialHiddenGradient.ToArray();
+        var dc0 = lstm.InitialCellGradient.ToArray();
+
+        int np = p.Count, ns = batch * nh;
+        var packed = Reference.ToDouble(p.Values).Concat(Reference.ToDouble(h0)).Concat(Reference.ToDouble(c0)).ToArray();
+        double[] F(double[] v, double[] xx) =>
+            RefForward(lstm, v[..np], xx, v[np..(np + ns)], v[(np + ns)..], starts, steps, batch);
+        var (dPacked, dX) = Reference.Gradients(F, packed, Reference.ToDouble(x), Reference.ToDouble(cost));
+        Reference.Close(dPacked[..np], p.Gradients, 1e-4, 1e-3, "dθ");
+        Reference.Close(dPacked[np..(np + ns)], dh0, 1e-4, 1e-3, "dh0");
+        Reference.Close(dPacked[(np + ns)..], dc0, 1e-4, 1e-3, "dc0");
+        Reference.Close(dX, dx, 1e-4, 1e-3, "dx");
+    }
+
+    /// <summary>
+    /// The forward pass keeps a transposed copy of W_hh and rebuilds it only when W_hh's bits change: after an
+    /// in-place change of the weights (what an optimiser step does) the output must follow the new weights.
+    /// </summary>
+    [Fact]
+    public void ChangingTheRecurrentWeightsInPlaceChangesTheNextForwardPass()
+    {
+        const int nin = 2, nh = 8, steps = 3, batch = 2;
+        var (lstm, p) = Build(nin, nh, 7);
+        var rng = new Rng(17);
+        var x = Reference.RandomFloats(rng, steps * batch * nin);
+        lstm.Forward(x, steps, batch);
+        for (int i = lstm.WeightHh.Offset; i < lstm.WeightHh.Offset + lstm.WeightHh.Length; i += 7) p.Values[i] += 0.25f;
+        var y = lstm.Forward(x, steps, batch).ToArray();
+        var expected = RefForward(lstm, Reference.ToDouble(p.Values), Reference.ToDouble(x), new double[batch * nh], new double[batch * nh], null, steps, batch);
+        Reference.Close(expected, y, 1e-5, 1e-4, "h after the weight change");
+    }
+
     [Fact]
     public void InitialisationIsOrthogonalPerGateWithForgetBiasOne()
     {
