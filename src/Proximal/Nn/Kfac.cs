@@ -85,6 +85,32 @@ public sealed class Kfac
         StatisticsUpdates++;
     }
 
+    /// <summary>
+    /// Folds explicitly given rows into A and G, one pair per block (in <see cref="Blocks"/> order): block i's layer
+    /// inputs <paramref name="inputs"/>[i] [rows × in] and the sampled targets' gradients with respect to its outputs
+    /// <paramref name="outputGradients"/>[i] [rows × out] — what the layers' last forward and backward pass would have
+    /// left behind, for callers that back-propagate the sampled targets themselves (ACKTR, on rows of the forward pass
+    /// its loss already ran). The arrays may be longer than the rows.
+    /// </summary>
+    public void UpdateStatistics(IReadOnlyList<float[]> inputs, IReadOnlyList<float[]> outputGradients, int rows)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputGradients);
+        if (inputs.Count != _blocks.Length || outputGradients.Count != _blocks.Length)
+            throw new ArgumentException($"K-FAC has {_blocks.Length} blocks; got {inputs.Count} inputs and {outputGradients.Count} output gradients.");
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "K-FAC statistics need at least one row.");
+        bool first = StatisticsUpdates == 0;
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            var b = _blocks[i];
+            if (inputs[i].Length < rows * b.Layer.InputSize || outputGradients[i].Length < rows * b.OutputDim)
+                throw new ArgumentException($"K-FAC block {i} ({b.Layer}) needs {rows} rows of {b.Layer.InputSize} inputs and {b.OutputDim} output gradients.");
+            b.UpdateStatistics(inputs[i].AsSpan(0, rows * b.Layer.InputSize), outputGradients[i].AsSpan(0, rows * b.OutputDim), rows,
+                first ? 0 : StatsDecay, 1.0, Threads);
+        }
+        StatisticsUpdates++;
+    }
+
     /// <summary>Recomputes the damped inverses (A + π√λ I)⁻¹ and (G + √λ/π I)⁻¹ of every layer from the current averages.</summary>
     public void RefreshInverses()
     {
@@ -230,11 +256,16 @@ public sealed class KfacBlock
     internal void UpdateStatistics(double decay, double outputGradientScale, int threads)
     {
         var layer = Layer;
-        int batch = layer.Batch, inSize = layer.InputSize, inDim = InputDim, outDim = OutputDim;
-        var x = layer.LastInput;
-        var g = layer.LastOutputGradient;
-        if (batch == 0 || g.IsEmpty)
+        if (layer.Batch == 0 || layer.LastOutputGradient.IsEmpty)
             throw new InvalidOperationException($"K-FAC statistics of {layer} need a forward and then a backward pass of the sampled targets.");
+        UpdateStatistics(layer.LastInput, layer.LastOutputGradient, layer.Batch, decay, outputGradientScale, threads);
+    }
+
+    /// <summary>Folds the rows x [batch × in] and g [batch × out] into A and G.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called a few times per update: too rarely for tiered JIT to optimise it in a run
+    internal void UpdateStatistics(ReadOnlySpan<float> x, ReadOnlySpan<float> g, int batch, double decay, double outputGradientScale, int threads)
+    {
+        int inSize = Layer.InputSize, inDim = InputDim, outDim = OutputDim;
         float invB = 1f / batch;
         // Â = (1/B) Σ ã ãᵀ: the xᵀx block by GEMM (its lower triangle), the bias row/column are the input means, the corner is 1.
         LowerGram(x, batch, inSize, invB, _aBatch, threads);
