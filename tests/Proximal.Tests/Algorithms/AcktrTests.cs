@@ -123,6 +123,34 @@ public class AcktrTests
         Assert.Equal(1, acktr.Kfac.InverseUpdates);
     }
 
+    /// <summary>
+    /// On a subset of the rollout, the statistics back-propagate the subset's rows of the loss's forward pass instead
+    /// of running a forward pass of their own: the same rows, targets and products, so the same factors, inverses and
+    /// parameters to the bit — checked against the forward-pass path on both hidden activations, with 64-wide layers
+    /// (the GEMMs' vector tiles) and the Gaussian and categorical heads.
+    /// </summary>
+    [Theory]
+    [InlineData("Pendulum-v1", ActivationKind.Tanh)]
+    [InlineData("Pendulum-v1", ActivationKind.Relu)]
+    [InlineData("CartPole-v1", ActivationKind.Tanh)]
+    public void SubsetStatisticsFromTheLossForwardAreBitIdenticalToTheirOwnForwardPass(string env, ActivationKind activation)
+    {
+        (float[] Parameters, double[][] Factors) Run(bool fused)
+        {
+            var o = Small(); o.NSteps = 64; o.KfacStatsBatchSize = 40; o.KfacUpdateEvery = 2; o.NormalizeObservation = true;
+            o.Policy.Activation = activation;
+            using var acktr = Acktr.Create(env, o);
+            acktr.FuseStatisticsWithTheLossForward = fused;
+            acktr.Learn(5 * 128);
+            Assert.Equal(5, acktr.Kfac.StatisticsUpdates);
+            return ((float[])acktr.Policy.Parameters.Values.Clone(), acktr.Kfac.Blocks.SelectMany(k => new[] { (double[])k.A.Clone(), (double[])k.G.Clone() }).ToArray());
+        }
+        var own = Run(fused: false);
+        var fused = Run(fused: true);
+        for (int i = 0; i < own.Factors.Length; i++) Assert.Equal(own.Factors[i], fused.Factors[i]);
+        Assert.Equal(own.Parameters, fused.Parameters);
+    }
+
     [Theory]
     [InlineData("CartPole-v1", 0)]
     [InlineData("Pendulum-v1", 12)]

@@ -84,6 +84,77 @@ public class TrpoTests
             for (int i = s.Offset; i < s.Offset + s.Length; i++) Assert.Equal(0f, fv[i]);
     }
 
+    /// <summary>
+    /// The network Hopper uses (11 observations, 64-64 tanh, 3 action means, a state-independent log-std), with
+    /// F = (1/B) Σ_b J_bᵀ M J_b built explicitly in float64: every column of the actor's Jacobian J_b by central
+    /// differences of a float64 forward pass, M = diag(1/σ²) for the means and the exact 2·I for the log-std. Also the
+    /// subsampled Fisher (every 3rd state): the same construction on those rows only.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FisherVectorProductMatchesAnExplicitFisherOnTheHopperSizedGaussianPolicy(int stride)
+    {
+        const int od = 11, ad = 3, b = 7;
+        var policy = new ActorCritic(new Box(-10, 10, od), new Box(-1, 1, ad), new PolicyOptions { HiddenSizes = [64, 64] }, new Rng(7));
+        var p = policy.Parameters.Values;
+        var rng = new Rng(9);
+        var logStd = policy.Parameters["log_std"];
+        for (int j = 0; j < logStd.Length; j++) p[logStd.Offset + j] = (float)(0.4 * rng.NextGaussian()); // σ ≠ 1: M is not the identity
+        var actorOut = policy.Parameters.Slices.Last(s => s.Name.StartsWith("actor", StringComparison.Ordinal) && s.Name.EndsWith("weight", StringComparison.Ordinal));
+        for (int i = 0; i < actorOut.Length; i++) p[actorOut.Offset + i] += (float)(0.1 * rng.NextGaussian()); // the 0.01-gain init would make J tiny
+        var obs = new float[b * od];
+        for (int i = 0; i < obs.Length; i++) obs[i] = (float)(1.5 * rng.NextGaussian());
+        var v = new float[p.Length];
+        for (int i = 0; i < v.Length; i++) v[i] = (float)rng.NextGaussian();
+
+        var fisher = new PolicyFisher(policy);
+        fisher.Prepare(obs, b, stride);
+        int[] rows = Enumerable.Range(0, b).Where(r => r % stride == 0).ToArray();
+        Assert.Equal(rows.Length, fisher.Rows);
+        var fv = new float[p.Length];
+        fisher.Multiply(v, fv, damping: 0);
+
+        var reference = new TrustRegionPolicyReference(policy);
+        var theta0 = p.Select(x => (double)x).ToArray();
+        var dObs = rows.SelectMany(r => obs.Skip(r * od).Take(od)).Select(x => (double)x).ToArray();
+        int n = rows.Length;
+        var actorIdx = policy.Parameters.Slices.Where(s => s.Name.StartsWith("actor", StringComparison.Ordinal))
+            .SelectMany(s => Enumerable.Range(s.Offset, s.Length)).ToArray();
+        var jacobian = new double[actorIdx.Length][]; // column i: ∂ outputs[n × ad] / ∂θ_i
+        const double h = 1e-5;
+        for (int c = 0; c < actorIdx.Length; c++)
+        {
+            var t = (double[])theta0.Clone();
+            t[actorIdx[c]] = theta0[actorIdx[c]] + h;
+            var plus = reference.ActorOutputs(t, dObs, n);
+            t[actorIdx[c]] = theta0[actorIdx[c]] - h;
+            var minus = reference.ActorOutputs(t, dObs, n);
+            jacobian[c] = new double[n * ad];
+            for (int k = 0; k < n * ad; k++) jacobian[c][k] = (plus[k] - minus[k]) / (2 * h);
+        }
+        var jv = new double[n * ad];
+        for (int c = 0; c < actorIdx.Length; c++)
+            for (int k = 0; k < n * ad; k++) jv[k] += jacobian[c][k] * v[actorIdx[c]];
+        var ls0 = reference.LogStd(theta0);
+        for (int k = 0; k < n * ad; k++) jv[k] *= Math.Exp(-2 * ls0[k % ad]) / n; // M·J·v / n
+        var expected = new double[p.Length];
+        for (int c = 0; c < actorIdx.Length; c++)
+        {
+            double s = 0;
+            for (int k = 0; k < n * ad; k++) s += jacobian[c][k] * jv[k];
+            expected[actorIdx[c]] = s;
+        }
+        for (int j = 0; j < logStd.Length; j++) expected[logStd.Offset + j] = 2 * v[logStd.Offset + j]; // KL's Hessian in log σ: 2 per state, averaged
+
+        double scale = expected.Max(Math.Abs);
+        Assert.True(expected.Where((_, i) => i < logStd.Offset || i >= logStd.Offset + logStd.Length).Max(Math.Abs) > 1e-2 * scale,
+            "the mean block must carry a non-trivial share of F·v");
+        for (int i = 0; i < p.Length; i++)
+            Assert.True(Math.Abs(expected[i] - fv[i]) <= 2e-4 * scale + 2e-3 * Math.Abs(expected[i]),
+                $"(F·v)[{i}] = {fv[i]}, the explicit Fisher gives {expected[i]} (stride {stride})");
+    }
+
     [Fact]
     public void ConjugateGradientSolvesAKnownSpdSystem()
     {
@@ -146,6 +217,12 @@ public class TrpoTests
         Assert.Equal([1.0, 0.5, 0.25], tried);
         Assert.Equal((1.1, 0.002), at);
 
+        // The KL bound is what the caller passes: Baselines' 1.5·δ accepts the full step whose KL is 1.2·δ, δ does not.
+        (double, double) Slightly(double f) => f == 1.0 ? (1.5, 0.012) : (1.2, 0.004);
+        Assert.Equal(1, Trpo.LineSearch(Slightly, 1.0, maxKl: 0.01, 0.5, 10, out _));
+        Assert.Equal(0, Trpo.LineSearch(Slightly, 1.0, maxKl: 1.5 * 0.01, 0.5, 10, out at));
+        Assert.Equal((1.5, 0.012), at);
+
         tried.Clear();
         Assert.Equal(-1, Trpo.LineSearch(_ => (double.NaN, 0.0), 1.0, 0.01, 0.5, 4, out _));
         Assert.Equal(-1, Trpo.LineSearch(f => { tried.Add(f); return (1.0, 0.0); }, 1.0, 0.01, 0.5, 3, out _)); // no improvement: never accepted
@@ -190,6 +267,38 @@ public class TrpoTests
                 else if (before[i] != after[i]) changed++;
             }
         Assert.True(changed > 100);
+    }
+
+    /// <summary>
+    /// line_search_kl_tolerance and fisher_subsample reach the step: with δ so large that the full step overshoots
+    /// (KL between δ and 1.5·δ at least once over the updates), tolerance 1.5 accepts steps the paper's bound
+    /// would shrink, and the KL stays within 1.5·δ. With the Fisher on every 4th state the step is still a
+    /// trust-region step (KL within the bound) and differs from the whole-batch one.
+    /// </summary>
+    [Fact]
+    public void KlToleranceAndFisherSubsampleReachTheStep()
+    {
+        // A small damping and a large δ: the quadratic model then often underestimates the KL of the full step.
+        const double delta = 0.05;
+        List<double> Kls(double tolerance, int stride, out float[] parameters)
+        {
+            var o = Small(); o.VfEpochs = 1; o.MaxKl = delta; o.CgDamping = 1e-3; o.LineSearchKlTolerance = tolerance; o.FisherSubsample = stride;
+            using var trpo = Trpo.Create("Pendulum-v1", o);
+            var kls = new List<double>();
+            trpo.Learn(8 * 128, [new LambdaCallback((_, m) => { if (m.TryGetValue("train/kl", out double k) && k > 0) kls.Add(k); return true; })]);
+            parameters = (float[])trpo.Policy.Parameters.Values.Clone();
+            return kls;
+        }
+        var strict = Kls(1.0, 1, out var pStrict);
+        var tolerant = Kls(1.5, 1, out var pTolerant);
+        var subsampled = Kls(1.0, 4, out var pSub);
+        Assert.Equal(8, strict.Count); // every update took a step
+        Assert.All(strict, k => Assert.True(k <= delta, $"KL {k} > δ with tolerance 1"));
+        Assert.All(tolerant, k => Assert.True(k <= 1.5 * delta, $"KL {k} > 1.5·δ"));
+        Assert.Contains(tolerant, k => k > delta); // a step the paper's bound would have shrunk
+        Assert.All(subsampled, k => Assert.True(k <= delta, $"KL {k} > δ with the subsampled Fisher"));
+        Assert.NotEqual(pStrict, pTolerant);
+        Assert.NotEqual(pStrict, pSub);
     }
 
     [Fact]

@@ -261,10 +261,11 @@ public class KfacTests
         Assert.Equal(gInv * (0.3 * aInv[1] - 0.2 * aInv[3]), s[layer.Bias.Offset], 1e-6);
     }
 
-    [Fact]
-    public void InvertSpdMatchesTheIdentityInFloat64AndRefusesIndefiniteMatrices()
+    [Theory]
+    [InlineData(7)]
+    [InlineData(65)] // a 64-wide layer's A: the dot products' vector path and its scalar tails
+    public void InvertSpdMatchesTheIdentityInFloat64AndRefusesIndefiniteMatrices(int n)
     {
-        const int n = 7;
         var rng = new Rng(3);
         var m = new double[n * n];
         var r = new double[n * n];
@@ -285,6 +286,31 @@ public class KfacTests
         }
         m[0] = -1;
         Assert.False(Kfac.InvertSpd(m, n, inv, new double[2 * n * n]));
+    }
+
+    /// <summary>
+    /// The factors' Gram products are computed as GEMMs of row blocks over the lower triangle only; every entry they
+    /// produce must be bit-identical to the full GEMM's (the statistics, and so every ACKTR run, stay the same bits).
+    /// </summary>
+    [Theory]
+    [InlineData(64, 500)]
+    [InlineData(65, 37)]
+    [InlineData(3, 500)]
+    [InlineData(17, 1)]
+    public void LowerGramIsBitIdenticalToTheFullGemmOnTheLowerTriangle(int n, int rows)
+    {
+        var rng = new Rng((ulong)(n * 1000 + rows));
+        var x = new float[rows * n];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextGaussian();
+        var full = new float[n * n];
+        Gemm.Multiply(Transpose.Yes, Transpose.No, n, n, rows, 0.002f, x, n, x, n, 0f, full, n);
+        var lower = new float[n * n];
+        Array.Fill(lower, float.NaN);
+        KfacBlock.LowerGram(x, rows, n, 0.002f, lower, threads: 1);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(full[i * n + j]) == BitConverter.SingleToInt32Bits(lower[i * n + j]),
+                    $"C[{i}, {j}]: full GEMM {full[i * n + j]:R}, lower blocks {lower[i * n + j]:R}");
     }
 
     [Fact]

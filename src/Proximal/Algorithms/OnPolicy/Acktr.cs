@@ -13,7 +13,9 @@ namespace Proximal.Algorithms.OnPolicy;
 /// is a natural gradient with the K-FAC approximation of the Fisher (<see cref="Kfac"/>), for the actor AND the critic,
 /// scaled to stay inside a trust region. Per N×T rollout:
 /// <list type="number">
-/// <item>curvature: one forward pass (of the rollout, or of a random subset of kfac_stats_batch_size rows); targets SAMPLED from the model's own predictive distributions (actions
+/// <item>curvature, on the rollout or a random subset of kfac_stats_batch_size rows (whose layer inputs are read from
+/// the loss's forward pass of the rollout when actor and critic are separate networks, else from a forward pass of
+/// their own); targets SAMPLED from the model's own predictive distributions (actions
 /// ã ~ π(·|s), and for the critic, read as a unit-variance Gaussian, V(s) + N(0, 1)); back-propagating their
 /// log-likelihoods gives the pre-activation gradients whose second moments, with the layer inputs', update the
 /// Kronecker factors A and G of every layer (running averages, decay 0.99); their damped inverses are refreshed
@@ -38,6 +40,12 @@ public sealed class Acktr : OnPolicyAlgorithm
     private readonly A2cLoss _loss;
     private readonly float[] _g, _s, _velocity, _statsObs;
     private readonly int[] _indices;
+    // The statistics on rows of the loss's forward pass (separate tanh/ReLU actor and critic, a subset of the rollout):
+    // per K-FAC block the gathered layer inputs and the sampled targets' output gradients [m × in], [m × out], and the
+    // number of the actor's layers (the critic's follow); null when the statistics run their own forward pass.
+    private readonly float[][]? _statsInputs, _statsGradients;
+    private readonly float[] _statsOutputs, _statsDx;
+    private readonly int _actorLayers;
     private long _statisticsTicks, _inverseTicks, _preconditionTicks;
 
     private Acktr(VecEnv env, AcktrOptions options, string? envId, bool ownsEnv)
@@ -60,8 +68,22 @@ public sealed class Acktr : OnPolicyAlgorithm
         _s = new float[n];
         _velocity = new float[n];
         _indices = new int[b];
-        _statsObs = new float[(options.KfacStatsBatchSize is > 0 and var m && m < b ? m : 0) * env.ObservationSize];
+        int statsRows = options.KfacStatsBatchSize is > 0 and var m && m < b ? m : 0;
+        _statsObs = new float[statsRows * env.ObservationSize];
+        _statsOutputs = new float[statsRows * Policy.OutputSize];
+        _statsDx = [];
+        if (statsRows > 0 && !options.Policy.SharedTrunk)
+        {
+            var blocks = _kfac.Blocks;
+            _statsInputs = blocks.Select(k => new float[statsRows * k.Layer.InputSize]).ToArray();
+            _statsGradients = blocks.Select(k => new float[statsRows * k.OutputDim]).ToArray();
+            _statsDx = new float[statsRows * blocks.Max(k => k.Layer.InputSize)];
+            _actorLayers = options.Policy.HiddenSizes.Length + 1;
+        }
     }
+
+    /// <summary>Tests: false makes the statistics run their own forward pass on the subset even where rows of the loss's forward pass would serve.</summary>
+    internal bool FuseStatisticsWithTheLossForward { get; set; } = true;
 
     /// <summary>ACKTR on an environment you built (the caller keeps ownership of <paramref name="env"/>).</summary>
     public Acktr(VecEnv env, AcktrOptions? options = null) : this(env, options ?? new AcktrOptions(), envId: null, ownsEnv: false) { }
@@ -147,48 +169,54 @@ public sealed class Acktr : OnPolicyAlgorithm
     {
         double lr = ScheduledLearningRate(scheduleFraction);
         int b = Buffer.Count;
-        var head = Policy.Head;
         var parameters = Policy.Parameters;
 
         // Advantages: GAE(γ, λ) from the rollout (λ = 1: n-step returns), optionally normalised.
         Buffer.Advantages.CopyTo(_advantages, 0);
         if (Options.NormalizeAdvantage) Surrogate.NormalizeAdvantages(_advantages);
 
-        // 1. Curvature, on the whole rollout or a random subset of m rows. On the whole rollout one forward pass serves
-        // both backward passes (the layers keep their inputs).
-        long t0 = Stopwatch.GetTimestamp();
+        // 1. Curvature, on the whole rollout or a random subset of m rows, and 2. g = ∇ of A2C's loss. On the whole rollout
+        // one forward pass serves both backward passes (the layers keep their inputs); on a subset, the statistics
+        // back-propagate the subset's rows of the loss's forward pass themselves (FusedSubsetStatistics) where they can,
+        // and otherwise run their own forward pass on the subset first.
+        long t0 = Stopwatch.GetTimestamp(), t1, t2;
         int m = Options.KfacStatsBatchSize is > 0 and var k && k < b ? k : b, od = Env.ObservationSize;
-        ReadOnlySpan<float> statsObs = Buffer.Observations;
-        if (m < b)
+        ReadOnlySpan<float> outputs, values;
+        double norm;
+        A2cLoss.Parts parts;
+        if (m < b && _statsInputs is not null && FuseStatisticsWithTheLossForward)
         {
-            for (int i = 0; i < b; i++) _indices[i] = i;
-            TrainRng.Shuffle(_indices.AsSpan());
-            for (int j = 0; j < m; j++) Buffer.Observations.AsSpan(_indices[j] * od, od).CopyTo(_statsObs.AsSpan(j * od, od));
-            statsObs = _statsObs.AsSpan(0, m * od);
+            outputs = Policy.Forward(Buffer.Observations, b, out values);
+            (parts, norm) = LossGradient(outputs, values);
+            t0 = Stopwatch.GetTimestamp();
+            FusedSubsetStatistics(outputs, m);
+            t1 = Stopwatch.GetTimestamp();
         }
-        var sampleOutputs = Policy.Forward(statsObs, m, out var sampleValues);
-        SampledLogLikelihoodGradients(head, sampleOutputs, TrainRng, _sampledActions.AsSpan(0, m * Policy.ActionSize), _ones.AsSpan(0, m),
-            _gradOutputs.AsSpan(0, m * Policy.OutputSize));
-        for (int i = 0; i < m; i++) _gradValues[i] = (float)TrainRng.NextGaussian(); // ∂ log N(V + ε | V, 1)/∂V = ε
-        // Only the layers' output gradients are needed here, not the weight gradients (the loss's gradient is formed
-        // afresh in step 2), so the backward pass skips them: a third of its products.
-        Policy.Backward(_gradOutputs.AsSpan(0, m * Policy.OutputSize), _gradValues.AsSpan(0, m), parameterGradients: false);
-        _kfac.UpdateStatistics();
-        long t1 = Stopwatch.GetTimestamp();
-        if ((_kfac.StatisticsUpdates - 1) % Options.KfacUpdateEvery == 0) _kfac.RefreshInverses();
-        long t2 = Stopwatch.GetTimestamp();
+        else
+        {
+            ReadOnlySpan<float> statsObs = Buffer.Observations;
+            if (m < b)
+            {
+                ShuffleIndices(b);
+                for (int j = 0; j < m; j++) Buffer.Observations.AsSpan(_indices[j] * od, od).CopyTo(_statsObs.AsSpan(j * od, od));
+                statsObs = _statsObs.AsSpan(0, m * od);
+            }
+            var sampleOutputs = Policy.Forward(statsObs, m, out var sampleValues);
+            SampledTargetGradients(sampleOutputs, m);
+            // Only the layers' output gradients are needed here, not the weight gradients (the loss's gradient is formed
+            // afresh below), so the backward pass skips them: a third of its products.
+            Policy.Backward(_gradOutputs.AsSpan(0, m * Policy.OutputSize), _gradValues.AsSpan(0, m), parameterGradients: false);
+            _kfac.UpdateStatistics();
+            t1 = Stopwatch.GetTimestamp();
+            outputs = sampleOutputs; values = sampleValues;
+            if (m < b) outputs = Policy.Forward(Buffer.Observations, b, out values);
+            (parts, norm) = LossGradient(outputs, values);
+        }
         _statisticsTicks += t1 - t0;
+        t1 = Stopwatch.GetTimestamp();
+        if ((_kfac.StatisticsUpdates - 1) % Options.KfacUpdateEvery == 0) _kfac.RefreshInverses();
+        t2 = Stopwatch.GetTimestamp();
         _inverseTicks += t2 - t1;
-
-        // 2. g = ∇ of A2C's loss (at the same forward pass when the statistics used the whole rollout).
-        ReadOnlySpan<float> outputs = sampleOutputs, values = sampleValues;
-        if (m < b) outputs = Policy.Forward(Buffer.Observations, b, out values);
-        parameters.ZeroGradients();
-        var parts = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, Options.VfCoef);
-        double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
-        if (!double.IsFinite(norm))
-            throw new InvalidOperationException($"ACKTR update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or max_kl, or enable normalisation.");
-        parameters.Gradients.CopyTo(_g, 0);
 
         // 3. s = F̂⁻¹g: K-FAC for every layer; the log-std (Gaussian policies) by its exact Fisher, 2 per component.
         long t3 = Stopwatch.GetTimestamp();
@@ -229,6 +257,91 @@ public sealed class Acktr : OnPolicyAlgorithm
             double s = 0;
             foreach (float x in Policy.LogStd) s += x;
             IterationMetrics["train/std"] = Math.Exp(s / Policy.LogStd.Length);
+        }
+    }
+
+    /// <summary>
+    /// g = ∇ of A2C's loss at the given forward pass into _g (its global norm optionally clipped); returns the loss's
+    /// parts and the norm.
+    /// </summary>
+    private (A2cLoss.Parts Parts, double Norm) LossGradient(ReadOnlySpan<float> outputs, ReadOnlySpan<float> values)
+    {
+        var parameters = Policy.Parameters;
+        parameters.ZeroGradients();
+        var parts = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, Options.VfCoef);
+        double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
+        if (!double.IsFinite(norm))
+            throw new InvalidOperationException($"ACKTR update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or max_kl, or enable normalisation.");
+        parameters.Gradients.CopyTo(_g, 0);
+        return (parts, norm);
+    }
+
+    /// <summary>_indices[0..m) ← a fresh random subset of the rollout's rows (the first m of a shuffle).</summary>
+    private void ShuffleIndices(int b)
+    {
+        for (int i = 0; i < b; i++) _indices[i] = i;
+        TrainRng.Shuffle(_indices.AsSpan(0, b));
+    }
+
+    /// <summary>
+    /// The sampled targets of m rows with policy outputs <paramref name="outputs"/>: actions ã ~ π(·|s) with their
+    /// log-likelihood gradients into _gradOutputs, and the critic's ε ~ N(0, 1) (∂ log N(V + ε | V, 1)/∂V = ε) into _gradValues.
+    /// </summary>
+    private void SampledTargetGradients(ReadOnlySpan<float> outputs, int m)
+    {
+        SampledLogLikelihoodGradients(Policy.Head, outputs, TrainRng, _sampledActions.AsSpan(0, m * Policy.ActionSize), _ones.AsSpan(0, m),
+            _gradOutputs.AsSpan(0, m * Policy.OutputSize));
+        for (int i = 0; i < m; i++) _gradValues[i] = (float)TrainRng.NextGaussian();
+    }
+
+    /// <summary>
+    /// K-FAC statistics of a random subset of m rows without a forward pass of their own: the rows' layer inputs are
+    /// gathered from the forward pass the loss just ran on the whole rollout, and their sampled targets are
+    /// back-propagated here, layer by layer (∂/∂x = g·W, then the hidden activation's derivative from its output, as
+    /// the networks' own backward pass does). The same random rows, targets and products as a forward and backward
+    /// pass of the subset (every GEMM sums each entry in the same order whatever the batch), so the same bits — at
+    /// the cost of the backward alone. Needs separate actor and critic networks (<see cref="_statsInputs"/>).
+    /// </summary>
+    private void FusedSubsetStatistics(ReadOnlySpan<float> outputs, int m)
+    {
+        int b = Buffer.Count, p = Policy.OutputSize;
+        ShuffleIndices(b);
+        for (int j = 0; j < m; j++) outputs.Slice(_indices[j] * p, p).CopyTo(_statsOutputs.AsSpan(j * p, p));
+        SampledTargetGradients(_statsOutputs.AsSpan(0, m * p), m);
+        var gradients = _statsGradients!;
+        int layers = _kfac.Blocks.Count;
+        _gradOutputs.AsSpan(0, m * p).CopyTo(gradients[_actorLayers - 1]);
+        _gradValues.AsSpan(0, m).CopyTo(gradients[layers - 1]);
+        BackPropagateSampledTargets(0, _actorLayers - 1, m);     // the actor's layers
+        BackPropagateSampledTargets(_actorLayers, layers - 1, m); // the critic's
+        _kfac.UpdateStatistics(_statsInputs!, gradients, m);
+    }
+
+    /// <summary>
+    /// For the network whose K-FAC blocks are [bottom, top]: gathers each layer's inputs for the rows _indices[0..m)
+    /// into _statsInputs, and from the top layer's output gradients (already in _statsGradients[top]) computes every
+    /// lower layer's: ∂/∂x = g·W [m × in], times the derivative of the hidden activation read from its output (the
+    /// next layer's input), as the network's backward pass does.
+    /// </summary>
+    private void BackPropagateSampledTargets(int bottom, int top, int m)
+    {
+        var blocks = _kfac.Blocks;
+        var inputs = _statsInputs!;
+        var gradients = _statsGradients!;
+        bool tanh = Options.Policy.Activation == ActivationKind.Tanh;
+        for (int l = top; l >= bottom; l--)
+        {
+            var layer = blocks[l].Layer;
+            int inSize = layer.InputSize, outSize = layer.OutputSize;
+            var x = layer.LastInput;
+            for (int j = 0; j < m; j++) x.Slice(_indices[j] * inSize, inSize).CopyTo(inputs[l].AsSpan(j * inSize, inSize));
+            if (l == bottom) break;
+            var dx = _statsDx.AsSpan(0, m * inSize);
+            Gemm.Multiply(Transpose.No, Transpose.No, m, inSize, outSize, 1f, gradients[l].AsSpan(0, m * outSize), outSize,
+                layer.WeightValues, inSize, 0f, dx, inSize, _kfac.Threads);
+            var y = inputs[l].AsSpan(0, m * inSize);
+            if (tanh) Kernels.TanhDerivativeTimes(y, dx, gradients[l - 1].AsSpan(0, m * inSize));
+            else Kernels.ReluDerivativeTimes(y, dx, gradients[l - 1].AsSpan(0, m * inSize));
         }
     }
 

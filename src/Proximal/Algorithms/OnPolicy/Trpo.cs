@@ -12,10 +12,12 @@ namespace Proximal.Algorithms.OnPolicy;
 /// <item>g = ∇L at θ_old (actor-only backward; the critic's weights are untouched);</item>
 /// <item>s ≈ (F + λI)⁻¹ g by conjugate gradient, where F·v is the Fisher of the policy distribution averaged over the
 /// rollout's states — Jᵀ·M·J·v through the actor's forward-mode Jvp, the distribution's Fisher M in output
-/// coordinates, and the actor's backward (<see cref="PolicyFisher"/>);</item>
+/// coordinates, and the actor's backward (<see cref="PolicyFisher"/>), on every fisher_subsample-th state
+/// (Baselines' trpo_mpi: every 5th);</item>
 /// <item>the largest step along s that satisfies the quadratic model of the constraint, β = √(2δ / sᵀ(F + λI)s);</item>
 /// <item>a backtracking line search from θ_old + β·s, shrinking by 0.5 up to 10 times, accepting only a step whose
-/// exact mean KL is within δ and whose surrogate improved; none accepted leaves the policy where it was.</item>
+/// exact mean KL is within δ (within line_search_kl_tolerance·δ: Baselines' trpo_mpi accepts 1.5·δ) and whose
+/// surrogate improved; none accepted leaves the policy where it was.</item>
 /// </list>
 /// The value function is then fitted separately, by epochs of Adam minibatches on mean((V − R)²) through a
 /// critic-only backward. Rollout, GAE, acting, the learn loop and the model file are shared with PPO and A2C.
@@ -30,7 +32,7 @@ public sealed class Trpo : OnPolicyAlgorithm
 
     // Workspaces, allocated once: flat vectors have the parameter layout (their critic entries stay 0), the rest [B] or [B × P].
     private readonly float[] _g, _s, _fs, _r, _p, _ap, _thetaOld;
-    private readonly float[] _advantages, _oldLogProb, _logProb, _gradLogProb, _gradOutputs, _kl;
+    private readonly float[] _advantages, _oldOutputs, _oldLogProb, _logProb, _gradLogProb, _gradOutputs, _kl;
     private readonly int[] _indices;
     private readonly float[] _mbObs, _mbReturns, _gradValues;
     private double _stepScale;
@@ -56,6 +58,7 @@ public sealed class Trpo : OnPolicyAlgorithm
         _g = new float[n]; _s = new float[n]; _fs = new float[n]; _r = new float[n]; _p = new float[n]; _ap = new float[n]; _thetaOld = new float[n];
         _advantages = new float[b]; _oldLogProb = new float[b]; _logProb = new float[b]; _gradLogProb = new float[b]; _kl = new float[b];
         _gradOutputs = new float[b * pSize];
+        _oldOutputs = new float[b * pSize];
         _indices = new int[b];
         _mbObs = new float[m * od]; _mbReturns = new float[m]; _gradValues = new float[m];
     }
@@ -95,9 +98,14 @@ public sealed class Trpo : OnPolicyAlgorithm
         foreach (float a in _advantages) surrogateBefore += a;
         surrogateBefore = MeanAcrossRanks(surrogateBefore / b); // [distributed] every rank holds b rows
 
-        // 1. g = ∇θ mean(ratio·A) at θ_old = mean(A·∇ log π): actor forward (kept for the Fisher), actor-only backward.
-        _fisher.Prepare(Buffer.Observations, b);
-        var oldOutputs = _fisher.Outputs;
+        // 1. g = ∇θ mean(ratio·A) at θ_old = mean(A·∇ log π): actor forward (π_old's outputs, kept for the KL of the
+        // line search, and the Fisher's linearisation point when it uses the whole batch), actor-only backward.
+        int fisherStride = Options.FisherSubsample;
+        ReadOnlySpan<float> oldOutputs;
+        if (fisherStride == 1) { _fisher.Prepare(Buffer.Observations, b); oldOutputs = _fisher.Outputs; }
+        else oldOutputs = Policy.ActorOutputs(Buffer.Observations, b);
+        oldOutputs.CopyTo(_oldOutputs);
+        oldOutputs = _oldOutputs;
         head.LogProb(oldOutputs, Buffer.Actions, _oldLogProb);
         for (int i = 0; i < b; i++) _gradLogProb[i] = _advantages[i] / b;
         Array.Clear(_gradOutputs);
@@ -115,7 +123,9 @@ public sealed class Trpo : OnPolicyAlgorithm
         var at = (Surrogate: surrogateBefore, Kl: 0.0);
         if (gNorm > 0)
         {
-            // 2. s ≈ (F + λI)⁻¹ g.
+            // 2. s ≈ (F + λI)⁻¹ g, F on every fisher_subsample-th state (a forward of those rows for the products to
+            // linearise at; the same F serves sᵀFs below, as in trpo_mpi).
+            if (fisherStride > 1) _fisher.Prepare(Buffer.Observations, b, fisherStride);
             cgIters = ConjugateGradient(_dampedFisher, _g, _s, Options.CgIters, 1e-10, _r, _p, _ap);
             // 3. β = √(2δ / sᵀ(F + λI)s): the step on which the quadratic KL model equals δ.
             _dampedFisher(_s, _fs);
@@ -127,7 +137,7 @@ public sealed class Trpo : OnPolicyAlgorithm
                 // 4. Backtracking line search on the exact surrogate and KL.
                 parameters.Values.CopyTo(_thetaOld, 0);
                 _stepScale = beta;
-                accepted = LineSearch(_evaluateStep, surrogateBefore, Options.MaxKl, Options.LineSearchShrink, Options.LineSearchMaxIter, out at);
+                accepted = LineSearch(_evaluateStep, surrogateBefore, Options.LineSearchKlTolerance * Options.MaxKl, Options.LineSearchShrink, Options.LineSearchMaxIter, out at);
                 if (accepted < 0) _thetaOld.CopyTo(parameters.Values, 0); // else θ is at the accepted step (the last one evaluated)
             }
         }
@@ -171,7 +181,7 @@ public sealed class Trpo : OnPolicyAlgorithm
         var head = Policy.Head;
         var outputs = Policy.ActorOutputs(Buffer.Observations, b);
         head.LogProb(outputs, Buffer.Actions, _logProb);
-        head.Kl(_fisher.Outputs, outputs, _kl);
+        head.Kl(_oldOutputs, outputs, _kl);
         double surrogate = 0, kl = 0;
         for (int i = 0; i < b; i++)
         {
@@ -295,21 +305,35 @@ public sealed class Trpo : OnPolicyAlgorithm
 /// </summary>
 internal sealed class PolicyFisher(ActorCritic policy)
 {
-    private float[] _outputs = [], _u = [];
+    private float[] _outputs = [], _u = [], _observations = [];
     private readonly float[] _uLogStd = new float[policy.LogStdSlice?.Length ?? 0];
     private int _batch;
 
     /// <summary>The actor outputs of the prepared batch (π_old's, when prepared before the step).</summary>
     public ReadOnlySpan<float> Outputs => _outputs.AsSpan(0, _batch * policy.OutputSize);
 
-    /// <summary>Runs the actor on the states; <see cref="Multiply"/> linearises there until the actor's next forward.</summary>
-    public void Prepare(ReadOnlySpan<float> observations, int batch)
+    /// <summary>
+    /// Runs the actor on the states (every <paramref name="stride"/>-th of the <paramref name="batch"/> rows: rows 0,
+    /// stride, 2·stride, …); <see cref="Multiply"/> linearises there until the actor's next forward.
+    /// </summary>
+    public void Prepare(ReadOnlySpan<float> observations, int batch, int stride = 1)
     {
-        int n = batch * policy.OutputSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
+        int rows = (batch + stride - 1) / stride, od = policy.ObservationSize;
+        int n = rows * policy.OutputSize;
         if (_outputs.Length < n) { _outputs = new float[n]; _u = new float[n]; }
-        _batch = batch;
-        policy.ActorOutputs(observations, batch).CopyTo(_outputs);
+        _batch = rows;
+        if (stride > 1)
+        {
+            if (_observations.Length < rows * od) _observations = new float[rows * od];
+            for (int r = 0; r < rows; r++) observations.Slice(r * stride * od, od).CopyTo(_observations.AsSpan(r * od, od));
+            observations = _observations.AsSpan(0, rows * od);
+        }
+        policy.ActorOutputs(observations, rows).CopyTo(_outputs);
     }
+
+    /// <summary>The rows the last <see cref="Prepare"/> linearised at.</summary>
+    public int Rows => _batch;
 
     /// <summary>result = F·v + damping·v (v and result in the flat parameter layout).</summary>
     public void Multiply(ReadOnlySpan<float> v, Span<float> result, double damping)

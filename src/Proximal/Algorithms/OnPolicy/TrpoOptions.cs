@@ -29,6 +29,19 @@ public sealed class TrpoOptions : OnPolicyOptions
     [Range(0, 1, MinExclusive = true, MaxExclusive = true)] public double LineSearchShrink { get; set; } = 0.5;
     /// <summary>Tries of the line search (the full step, then shrunk ones); none accepted leaves the policy unchanged.</summary>
     [Range(1, 100)] public int LineSearchMaxIter { get; set; } = 10;
+    /// <summary>
+    /// The line search accepts a step whose exact mean KL is at most this multiple of δ (and whose surrogate improved).
+    /// 1 is the constraint as Schulman et al. (2015) state it; OpenAI Baselines' trpo_mpi, behind the published MuJoCo
+    /// scores, accepts up to 1.5·max_kl (its "violated KL constraint" test is kl &gt; 1.5·max_kl).
+    /// </summary>
+    [Range(1, 10)] public double LineSearchKlTolerance { get; set; } = 1.0;
+    /// <summary>
+    /// The Fisher-vector products of conjugate gradient (and the sᵀFs of the step length) use every k-th row of the
+    /// rollout; the gradient, the line search and the value fit use all rows. 1 = the whole batch. Schulman et al.
+    /// (2015, appendix C) suggest computing the products on a subsample of the data, which cuts the cost of CG in
+    /// proportion; Baselines' trpo_mpi uses every 5th sample (its fvpargs are arr[::5]).
+    /// </summary>
+    [Range(1, 1000)] public int FisherSubsample { get; set; } = 1;
     /// <summary>Epochs of Adam minibatches over the rollout for the value function, after the policy step.</summary>
     [Range(0, 1000)] public int VfEpochs { get; set; } = 5;
     /// <summary>Samples per value-function minibatch; N·T must be a multiple of it.</summary>
