@@ -157,7 +157,9 @@ public static partial class Gemm
 
         private bool ByRows => m >= n;
         private int Extent => ByRows ? m : n;
-        private int Grain => ByRows ? 24 : wide ? 48 : 64; // multiples of the tile height (8, 6, 4) / width (32, 16; 24 when wide)
+        // Multiples of the tile height (8; 6 and 4 on AVX2) / width (32, 16; 24 when wide). Fine row grains balance the
+        // two halves of a 256-row product (AVX2: 11 + 11 grains of 12 rows, where grains of 24 gave 120 against 136 rows).
+        private int Grain => ByRows ? (tier == Tier.V512 ? 8 : 12) : wide ? 48 : 64;
 
         /// <summary>Block <paramref name="part"/> of <paramref name="parts"/>: whole grains, the same cut whoever runs it.</summary>
         public void RunPart(int part, int parts)
