@@ -107,6 +107,17 @@ public static partial class Gemm
                 off += cs;
                 b += ldb;
             }
+            if (alpha == 1f && beta == 0f)
+            {
+                // The common case (a layer's product into fresh output) as plain stores: no tests between them.
+                c00.Store(c); c01.Store(c + 8); c += ldc;
+                c10.Store(c); c11.Store(c + 8); c += ldc;
+                c20.Store(c); c21.Store(c + 8); c += ldc;
+                c30.Store(c); c31.Store(c + 8); c += ldc;
+                c40.Store(c); c41.Store(c + 8); c += ldc;
+                c50.Store(c); c51.Store(c + 8);
+                return;
+            }
             Store(c + 0 * ldc, alpha, beta, c00, c01);
             Store(c + 1 * ldc, alpha, beta, c10, c11);
             Store(c + 2 * ldc, alpha, beta, c20, c21);

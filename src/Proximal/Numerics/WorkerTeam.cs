@@ -49,11 +49,14 @@ public static class WorkerTeam
             _error = null;
             Volatile.Write(ref _pending, parts - 1);
             for (int i = 0; i < parts - 1; i++) _helpers[i].Post();
-            work.RunPart(0, parts);
-            // The helpers are usually done within microseconds of the caller: spin, yielding the core now and then
-            // (on a loaded machine a helper may be waiting for it).
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            try { work.RunPart(0, parts); }
+            finally
+            {
+                // Even when part 0 threw: the helpers must be done before the team is handed on. They are usually done
+                // within microseconds of the caller: spin, yielding the core now and then (a helper may be waiting for it).
+                var spin = new SpinWait();
+                while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            }
             if (_error is { } e) throw new InvalidOperationException("A worker-team helper thread failed.", e);
         }
         finally
