@@ -238,7 +238,19 @@ public static partial class Gemm
                                 if (packB) { bp = bufB + (nint)jp * kb * nr; bStride = nr; }
                                 else if (jp < fullPanels) { bp = ColumnOfB(pc, jj); bStride = ldb; }
                                 else { bp = bufB; bStride = nr; }
-                                for (int ir = 0; ir < mb; ir += mr)
+                                int ir0 = 0;
+                                if (tier == Tier.V256 && !wide && !transposedC && cw == nr && mb >= mr)
+                                {
+                                    // The panel's full row tiles in one kernel call (see Kernels256.Strip); the edge tile below.
+                                    int full = mb / mr;
+                                    float* ap0; nint rs0, cs0, aStride;
+                                    if (packA) { ap0 = bufA; rs0 = 1; cs0 = mr; aStride = (nint)kb * mr; }
+                                    else if (ta == Transpose.No) { ap0 = a + ic * lda + pc; rs0 = lda; cs0 = 1; aStride = mr * lda; }
+                                    else { ap0 = a + (nint)pc * lda + ic; rs0 = 1; cs0 = lda; aStride = mr; }
+                                    Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    ir0 = full * mr;
+                                }
+                                for (int ir = ir0; ir < mb; ir += mr)
                                 {
                                     int ii = ic + ir;
                                     int rh = Math.Min(mr, mb - ir);

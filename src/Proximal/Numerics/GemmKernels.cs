@@ -126,6 +126,53 @@ public static partial class Gemm
             Store(c + 5 * ldc, alpha, beta, c50, c51);
         }
 
+        /// <summary>
+        /// <paramref name="tiles"/> full 6×16 tiles down one B panel in one call: tile t reads A at a + t·aTileStride and
+        /// writes C at c + t·6·ldc. The same arithmetic per element as <see cref="Tile"/>; what it saves is the per-tile call
+        /// and row-pointer set-up, which a short k (17–23 steps of 6 cycles) cannot hide.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Strip(int tiles, nint aTileStride, int kb, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            bool plain = alpha == 1f && beta == 0f;
+            for (int t = 0; t < tiles; t++, a += aTileStride, c += MR * ldc)
+            {
+                float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+                float* bp = b;
+                Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero, c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero, c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero, c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero, c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero, c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+                nint off = 0;
+                for (int p = 0; p < kb; p++)
+                {
+                    var b0 = Vector256.Load(bp + 0); var b1 = Vector256.Load(bp + 8);
+                    var x0 = Vector256.Create(a0[off]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                    var x1 = Vector256.Create(a1[off]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                    var x2 = Vector256.Create(a2[off]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                    var x3 = Vector256.Create(a3[off]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                    var x4 = Vector256.Create(a4[off]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                    var x5 = Vector256.Create(a5[off]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+                    off += cs;
+                    bp += ldb;
+                }
+                float* cp = c;
+                if (plain)
+                {
+                    c00.Store(cp); c01.Store(cp + 8); cp += ldc;
+                    c10.Store(cp); c11.Store(cp + 8); cp += ldc;
+                    c20.Store(cp); c21.Store(cp + 8); cp += ldc;
+                    c30.Store(cp); c31.Store(cp + 8); cp += ldc;
+                    c40.Store(cp); c41.Store(cp + 8); cp += ldc;
+                    c50.Store(cp); c51.Store(cp + 8);
+                    continue;
+                }
+                Store(cp + 0 * ldc, alpha, beta, c00, c01);
+                Store(cp + 1 * ldc, alpha, beta, c10, c11);
+                Store(cp + 2 * ldc, alpha, beta, c20, c21);
+                Store(cp + 3 * ldc, alpha, beta, c30, c31);
+                Store(cp + 4 * ldc, alpha, beta, c40, c41);
+                Store(cp + 5 * ldc, alpha, beta, c50, c51);
+            }
+        }
+
         /// <summary>Rows and columns of the wide tile (<see cref="TileWide"/>).</summary>
         public const int WideMR = 4, WideNR = 24;
 
