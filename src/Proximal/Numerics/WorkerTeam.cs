@@ -30,6 +30,7 @@ public static class WorkerTeam
     private static Helper[] _helpers = [];
     private static IPartitionedWork? _work;
     private static int _parts, _pending;
+    private static readonly ManualResetEventSlim Done = new(false, 0);
     private static Exception? _error;
 
     /// <summary>Runs parts 0 … <paramref name="parts"/> − 1 of <paramref name="work"/>: part 0 on the calling thread, the others on helpers.</summary>
@@ -47,15 +48,19 @@ public static class WorkerTeam
             _work = work;
             _parts = parts;
             _error = null;
+            Done.Reset();
             Volatile.Write(ref _pending, parts - 1);
             for (int i = 0; i < parts - 1; i++) _helpers[i].Post();
             try { work.RunPart(0, parts); }
             finally
             {
                 // Even when part 0 threw: the helpers must be done before the team is handed on. They are usually done
-                // within microseconds of the caller: spin, yielding the core now and then (a helper may be waiting for it).
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+                // within microseconds of the caller: spin without yielding (a yield hands the core to any other runnable
+                // process, even a low-priority one, for a whole time slice: measured, it erased the second core's gain),
+                // then block until the last helper signals.
+                long start = Stopwatch.GetTimestamp();
+                while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() - start < SpinTicks) Thread.SpinWait(20);
+                if (Volatile.Read(ref _pending) != 0) Done.Wait();
             }
             if (_error is { } e) throw new InvalidOperationException("A worker-team helper thread failed.", e);
         }
@@ -107,7 +112,7 @@ public static class WorkerTeam
                 done++;
                 try { _work!.RunPart(_part, _parts); }
                 catch (Exception e) { _error = e; }
-                Interlocked.Decrement(ref _pending);
+                if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
             }
         }
     }
