@@ -72,13 +72,18 @@ public static class OffPolicyBench
             double single = 0;
             foreach (int threads in (int[])[1, 2])
             {
-                double sps = StepsPerSecond(create, threads, steps);
+                var (sps, update, actingMs, env) = StepsPerSecond(create, threads, steps);
                 double gflops = sps * flops / 1e9;
                 string label = $"{name} env steps/s, {threads} thread{(threads > 1 ? "s" : "")}";
                 double? ratio = threads == 2 ? sps / single : null;
                 string? note = name == "sac" ? $"target ≥ {TargetSacStepsPerSecond:G} steps/s" : null;
                 report.Add(new BenchCase(label, sps, "steps/s", Ratio: ratio, RatioOf: ratio is null ? null : "vs 1 thread (this run)", Note: note));
                 report.Add(new BenchCase($"{name} GFLOP/s, {threads} thread{(threads > 1 ? "s" : "")}", gflops, "GFLOP/s", PercentOfPeak: 100 * gflops / (peak * threads)));
+                // Where an env step's time goes (the update alone is also timed by `bench nn`): a gap between the update and
+                // the whole step is acting, the env, storing and the loop.
+                double total = 1e3 / sps;
+                report.Add(new BenchCase($"{name} ms per env step, {threads} thread{(threads > 1 ? "s" : "")}", total, "ms",
+                    Note: $"update {update:F3} ms, acting {actingMs:F3} ms, env {env:F3} ms, rest (storing, sampling, loop) {total - update - actingMs - env:F3} ms"));
                 if (threads == 1) single = sps;
             }
             if (name == "sac")
@@ -86,13 +91,21 @@ public static class OffPolicyBench
         }
     }
 
-    /// <summary>Env steps/s of <paramref name="steps"/> learning steps (env, acting, storing, one update each), after the warm-up.</summary>
-    private static double StepsPerSecond(Func<int, OffPolicyAlgorithm> create, int threads, int steps)
+    /// <summary>
+    /// Env steps/s of <paramref name="steps"/> learning steps (env, acting, storing, one update each), after the warm-up,
+    /// and the milliseconds per env step spent in the update (replay sampling included), in acting and in the env.
+    /// </summary>
+    private static (double StepsPerSecond, double UpdateMs, double ActingMs, double EnvMs) StepsPerSecond(
+        Func<int, OffPolicyAlgorithm> create, int threads, int steps)
     {
         using var algorithm = create(threads);
         algorithm.Learn(LearningStarts + WarmSteps);
+        var before = algorithm.Timing;
         var sw = Stopwatch.StartNew();
         algorithm.Learn(steps);
-        return steps / sw.Elapsed.TotalSeconds;
+        double seconds = sw.Elapsed.TotalSeconds;
+        var after = algorithm.Timing;
+        return (steps / seconds, 1e3 * (after.Train - before.Train) / steps, 1e3 * (after.Inference - before.Inference) / steps,
+            1e3 * (after.Env - before.Env) / steps);
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Proximal.Numerics;
 
 namespace Proximal.Nn;
 
@@ -52,6 +53,20 @@ public sealed class Adam
     /// <summary>v, same layout as <see cref="Parameters.Values"/>.</summary>
     public float[] SecondMoment { get; }
 
+    /// <summary>
+    /// Threads for <see cref="Step()"/>: with two or more and a large buffer, the second half of the parameters is updated
+    /// on a helper core (<see cref="WorkerTeam"/>). The update is element-wise and the cut falls on a multiple of every
+    /// vector width, so each element is computed by the same operations either way: results do not depend on it.
+    /// </summary>
+    public int Threads
+    {
+        get;
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Adam: Threads must be at least 1.");
+    } = 1;
+
+    /// <summary>Below this many parameters a second core costs more (a wake-up, a cache line handed over) than it saves.</summary>
+    internal const int MinParametersToSplit = 32 * 1024;
+
     /// <summary>Sets the learning rate, then takes one step.</summary>
     public void Step(double learningRate)
     {
@@ -69,8 +84,30 @@ public sealed class Adam
         // θ −= (lr/bc1)·m / (√v/√bc2 + ε): the bias corrections folded into two scalars.
         float stepSize = (float)(LearningRate / bc1);
         float invSqrtBc2 = (float)(1 / Math.Sqrt(bc2));
-        Update(_parameters.Values, _parameters.Gradients, FirstMoment, SecondMoment,
-            (float)Beta1, (float)(1 - Beta1), (float)Beta2, (float)(1 - Beta2), (float)Epsilon, stepSize, invSqrtBc2);
+        _split.StepSize = stepSize;
+        _split.InvSqrtBc2 = invSqrtBc2;
+        if (Threads >= 2 && FirstMoment.Length >= MinParametersToSplit) WorkerTeam.Run(_split, 2);
+        else _split.RunPart(0, 1);
+    }
+
+    private SplitStep? _splitStep;
+    private SplitStep _split => _splitStep ??= new SplitStep(this);
+
+    /// <summary>One step over a contiguous range of the buffer: part p of P covers whole 16-float blocks (the last part the rest).</summary>
+    private sealed class SplitStep(Adam adam) : IPartitionedWork
+    {
+        public float StepSize, InvSqrtBc2;
+
+        public void RunPart(int part, int parts)
+        {
+            int n = adam.FirstMoment.Length, blocks = n / 16;
+            int lo = (int)((long)blocks * part / parts) * 16;
+            int hi = part == parts - 1 ? n : (int)((long)blocks * (part + 1) / parts) * 16;
+            if (lo >= hi) return;
+            Update(adam._parameters.Values.AsSpan(lo, hi - lo), adam._parameters.Gradients.AsSpan(lo, hi - lo),
+                adam.FirstMoment.AsSpan(lo, hi - lo), adam.SecondMoment.AsSpan(lo, hi - lo),
+                (float)adam.Beta1, (float)(1 - adam.Beta1), (float)adam.Beta2, (float)(1 - adam.Beta2), (float)adam.Epsilon, StepSize, InvSqrtBc2);
+        }
     }
 
     private static void Update(Span<float> theta, ReadOnlySpan<float> grad, Span<float> m, Span<float> v,

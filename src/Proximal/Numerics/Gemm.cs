@@ -48,6 +48,13 @@ public static partial class Gemm
     /// </summary>
     internal enum Orientation { Auto, AsIs, Transposed }
 
+    /// <summary>
+    /// AVX2 tile shape: 6×16 (<see cref="Standard"/>) or 4×24 (<see cref="Wide"/>, for C with 17–24 columns and the like);
+    /// tests force each, production uses <see cref="Auto"/>. The shape decides which elements share a tile, never how an
+    /// element is summed, so it never changes a bit. The other tiers ignore it.
+    /// </summary>
+    internal enum TileShape { Auto, Standard, Wide }
+
     internal static Tier BestTier =>
         Vector512.IsHardwareAccelerated ? Tier.V512 :
         Vector256.IsHardwareAccelerated ? Tier.V256 : Tier.Scalar;
@@ -60,7 +67,7 @@ public static partial class Gemm
     /// <summary>Same as the public overload with an explicit kernel tier (tests run every tier on one machine).</summary>
     internal static unsafe void Multiply(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc,
-        int threads, Tier tier, Packing packing = Packing.Auto, Orientation orientation = Orientation.Auto)
+        int threads, Tier tier, Packing packing = Packing.Auto, Orientation orientation = Orientation.Auto, TileShape shape = TileShape.Auto)
     {
         Validate(ta, tb, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc, threads);
         if (m == 0 || n == 0) return;
@@ -76,9 +83,11 @@ public static partial class Gemm
             {
                 bool swap = orientation == Orientation.Transposed
                     || (orientation == Orientation.Auto && tier == Tier.V256 && TransposedPays(ta, m, n, k));
+                int jm = swap ? n : m, jn = swap ? m : n; // the job's own rows and columns
+                bool wide = tier == Tier.V256 && (shape == TileShape.Wide || shape == TileShape.Auto && WidePays(jm, jn));
                 var job = swap
-                    ? new Job(Flip(tb), Flip(ta), n, m, k, alpha, pb, ldb, pa, lda, beta, pc, ldc, tier, packing, transposedC: true)
-                    : new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing, transposedC: false);
+                    ? new Job(Flip(tb), Flip(ta), n, m, k, alpha, pb, ldb, pa, lda, beta, pc, ldc, tier, packing, transposedC: true, wide)
+                    : new Job(ta, tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, tier, packing, transposedC: false, wide);
                 long work = (long)m * n * k;
                 int parts = (int)Math.Min(threads, Math.Max(1, work / MinWorkPerThread));
                 if (parts <= 1) job.Run(0, swap ? n : m, 0, swap ? m : n); // the job's own rows and columns
@@ -104,6 +113,18 @@ public static partial class Gemm
         return ta == Transpose.Yes && k >= 16 && swapped * 115 < asIs * 100;
     }
 
+    /// <summary>
+    /// AVX2 tier: the 4×24 tile when it computes clearly less padding than 6×16 — a C of 17–24 columns (the first layer's
+    /// weight gradient and a critic's input gradient at HalfCheetah sizes: n = 17 or 23 pads to 24, not 32); never for the
+    /// square shapes, where 6×16 tiles fit exactly and load fewer vectors per multiply-add.
+    /// </summary>
+    private static bool WidePays(int m, int n)
+    {
+        long standard = (long)RoundUp(m, Kernels256.MR) * RoundUp(n, Kernels256.NR);
+        long wide = (long)RoundUp(m, Kernels256.WideMR) * RoundUp(n, Kernels256.WideNR);
+        return wide * 115 < standard * 100;
+    }
+
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 
     private static unsafe void ScaleC(int m, int n, float beta, float* c, nint ldc)
@@ -118,12 +139,13 @@ public static partial class Gemm
 
     /// <summary>One multiplication: operands as raw pointers so that worker threads can share them.</summary>
     private readonly unsafe struct Job(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing, bool transposedC)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing, bool transposedC,
+        bool wide)
     {
         /// <summary>
         /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide, so every element
         /// is still summed by one thread in the one fixed order. The calling thread computes the first block, persistent
-        /// helper threads (<see cref="Team"/>) the others: no allocation and no thread-pool hop per call.
+        /// helper threads (<see cref="WorkerTeam"/>) the others: no allocation and no thread-pool hop per call.
         /// </summary>
         public void RunParallel(int parts)
         {
@@ -135,7 +157,9 @@ public static partial class Gemm
 
         private bool ByRows => m >= n;
         private int Extent => ByRows ? m : n;
-        private int Grain => ByRows ? 24 : 64; // multiples of every tier's tile height (8, 6) / width (32, 16)
+        // Multiples of the tile height (8; 6 and 4 on AVX2) / width (32, 16; 24 when wide). Fine row grains balance the
+        // two halves of a 256-row product (AVX2: 11 + 11 grains of 12 rows, where grains of 24 gave 120 against 136 rows).
+        private int Grain => ByRows ? (tier == Tier.V512 ? 8 : 12) : wide ? 48 : 64;
 
         /// <summary>Block <paramref name="part"/> of <paramref name="parts"/>: whole grains, the same cut whoever runs it.</summary>
         public void RunPart(int part, int parts)
@@ -155,6 +179,7 @@ public static partial class Gemm
             switch (tier)
             {
                 case Tier.V512: RunTiled(i0, i1, j0, j1, Kernels512.MR, Kernels512.NR); break;
+                case Tier.V256 when wide: RunTiled(i0, i1, j0, j1, Kernels256.WideMR, Kernels256.WideNR); break;
                 case Tier.V256: RunTiled(i0, i1, j0, j1, Kernels256.MR, Kernels256.NR); break;
                 default: RunScalar(i0, i1, j0, j1); break;
             }
@@ -213,7 +238,19 @@ public static partial class Gemm
                                 if (packB) { bp = bufB + (nint)jp * kb * nr; bStride = nr; }
                                 else if (jp < fullPanels) { bp = ColumnOfB(pc, jj); bStride = ldb; }
                                 else { bp = bufB; bStride = nr; }
-                                for (int ir = 0; ir < mb; ir += mr)
+                                int ir0 = 0;
+                                if (tier == Tier.V256 && !wide && !transposedC && cw == nr && mb >= mr)
+                                {
+                                    // The panel's full row tiles in one kernel call (see Kernels256.Strip); the edge tile below.
+                                    int full = mb / mr;
+                                    float* ap0; nint rs0, cs0, aStride;
+                                    if (packA) { ap0 = bufA; rs0 = 1; cs0 = mr; aStride = (nint)kb * mr; }
+                                    else if (ta == Transpose.No) { ap0 = a + ic * lda + pc; rs0 = lda; cs0 = 1; aStride = mr * lda; }
+                                    else { ap0 = a + (nint)pc * lda + ic; rs0 = 1; cs0 = lda; aStride = mr; }
+                                    Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    ir0 = full * mr;
+                                }
+                                for (int ir = ir0; ir < mb; ir += mr)
                                 {
                                     int ii = ic + ir;
                                     int rh = Math.Min(mr, mb - ir);
@@ -247,6 +284,7 @@ public static partial class Gemm
         private void Kernel(int kb, float* ap, nint rs, nint cs, int rows, float* bp, nint ldbp, float* cp, nint ldcp, float al, float be)
         {
             if (tier == Tier.V512) Kernels512.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
+            else if (wide) Kernels256.TileWide(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
             else Kernels256.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
         }
 
@@ -433,80 +471,23 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Persistent helper threads for multi-threaded calls: the caller posts the job, wakes one helper per extra part, computes
-    /// part 0 itself and waits for the rest. Helpers spin briefly before blocking, because an MLP update issues its products
-    /// back to back. One multi-threaded product at a time uses the helpers; a concurrent one (another thread's) runs its
-    /// parts on its own thread instead, with the same cut, so the results are the same either way.
+    /// A job handed to the shared <see cref="WorkerTeam"/> (one holder per calling thread, so that steady-state calls allocate
+    /// nothing): the caller computes part 0, the team's helpers the others, each with the same cut.
     /// </summary>
-    private static class Team
+    private sealed class Team : IPartitionedWork
     {
-        private static readonly Lock Gate = new();
-        private static readonly ManualResetEventSlim Done = new(false, 1000);
-        private static Helper[] _helpers = [];
-        private static Job _job;
-        private static int _parts, _pending;
-        private static Exception? _error;
+        [ThreadStatic] private static Team? _current;
+        private Job _job;
 
         public static void Run(in Job job, int parts)
         {
-            if (!Gate.TryEnter())
-            {
-                for (int p = 0; p < parts; p++) job.RunPart(p, parts);
-                return;
-            }
-            try
-            {
-                while (_helpers.Length < parts - 1) Grow();
-                _job = job;
-                _parts = parts;
-                _error = null;
-                Done.Reset();
-                Volatile.Write(ref _pending, parts - 1);
-                for (int i = 0; i < parts - 1; i++) _helpers[i].Wake();
-                job.RunPart(0, parts);
-                Done.Wait();
-                if (_error is { } e) throw new InvalidOperationException("A GEMM helper thread failed.", e);
-            }
-            finally
-            {
-                _job = default;
-                Gate.Exit();
-            }
+            var team = _current ??= new Team();
+            team._job = job;
+            try { WorkerTeam.Run(team, parts); }
+            finally { team._job = default; }
         }
 
-        private static void Grow()
-        {
-            var grown = new Helper[_helpers.Length + 1];
-            _helpers.CopyTo(grown, 0);
-            grown[^1] = new Helper(_helpers.Length + 1);
-            _helpers = grown;
-        }
-
-        private sealed class Helper
-        {
-            private readonly ManualResetEventSlim _go = new(false, 1000);
-            private readonly int _part;
-
-            public Helper(int part)
-            {
-                _part = part;
-                new Thread(Loop) { IsBackground = true, Name = $"Proximal GEMM helper {part}" }.Start();
-            }
-
-            public void Wake() => _go.Set();
-
-            private void Loop()
-            {
-                while (true)
-                {
-                    _go.Wait();
-                    _go.Reset();
-                    try { _job.RunPart(_part, _parts); }
-                    catch (Exception e) { _error = e; }
-                    if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
-                }
-            }
-        }
+        public void RunPart(int part, int parts) => _job.RunPart(part, parts);
     }
 
     /// <summary>

@@ -41,23 +41,27 @@ public static partial class Gemm
                 off += cs;
                 b += ldb;
             }
-            var va = Vector512.Create(alpha);
-            Store(c + 0 * ldc, va, beta, c00, c01);
-            Store(c + 1 * ldc, va, beta, c10, c11);
-            Store(c + 2 * ldc, va, beta, c20, c21);
-            Store(c + 3 * ldc, va, beta, c30, c31);
-            Store(c + 4 * ldc, va, beta, c40, c41);
-            Store(c + 5 * ldc, va, beta, c50, c51);
-            Store(c + 6 * ldc, va, beta, c60, c61);
-            Store(c + 7 * ldc, va, beta, c70, c71);
+            Store(c + 0 * ldc, alpha, beta, c00, c01);
+            Store(c + 1 * ldc, alpha, beta, c10, c11);
+            Store(c + 2 * ldc, alpha, beta, c20, c21);
+            Store(c + 3 * ldc, alpha, beta, c30, c31);
+            Store(c + 4 * ldc, alpha, beta, c40, c41);
+            Store(c + 5 * ldc, alpha, beta, c50, c51);
+            Store(c + 6 * ldc, alpha, beta, c60, c61);
+            Store(c + 7 * ldc, alpha, beta, c70, c71);
         }
 
         /// <summary>C = alpha·acc (beta == 0, C not read) or fma(beta, C, alpha·acc).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector512<float> alpha, float beta, Vector512<float> v0, Vector512<float> v1)
+        private static void Store(float* c, float alpha, float beta, Vector512<float> v0, Vector512<float> v1)
         {
-            v0 *= alpha;
-            v1 *= alpha;
+            // alpha == 1 (every layer's product) skips the scaling: 1·x == x exactly, and the two multiplies per row took
+            // FMA-port slots that a short-k tile (k = 17: 12 multiplies against 204 FMAs) could not spare.
+            if (alpha != 1f)
+            {
+                v0 *= alpha;
+                v1 *= alpha;
+            }
             if (beta == 0)
             {
                 v0.Store(c + 0);
@@ -103,21 +107,126 @@ public static partial class Gemm
                 off += cs;
                 b += ldb;
             }
-            var va = Vector256.Create(alpha);
-            Store(c + 0 * ldc, va, beta, c00, c01);
-            Store(c + 1 * ldc, va, beta, c10, c11);
-            Store(c + 2 * ldc, va, beta, c20, c21);
-            Store(c + 3 * ldc, va, beta, c30, c31);
-            Store(c + 4 * ldc, va, beta, c40, c41);
-            Store(c + 5 * ldc, va, beta, c50, c51);
+            if (alpha == 1f && beta == 0f)
+            {
+                // The common case (a layer's product into fresh output) as plain stores: no tests between them.
+                c00.Store(c); c01.Store(c + 8); c += ldc;
+                c10.Store(c); c11.Store(c + 8); c += ldc;
+                c20.Store(c); c21.Store(c + 8); c += ldc;
+                c30.Store(c); c31.Store(c + 8); c += ldc;
+                c40.Store(c); c41.Store(c + 8); c += ldc;
+                c50.Store(c); c51.Store(c + 8);
+                return;
+            }
+            Store(c + 0 * ldc, alpha, beta, c00, c01);
+            Store(c + 1 * ldc, alpha, beta, c10, c11);
+            Store(c + 2 * ldc, alpha, beta, c20, c21);
+            Store(c + 3 * ldc, alpha, beta, c30, c31);
+            Store(c + 4 * ldc, alpha, beta, c40, c41);
+            Store(c + 5 * ldc, alpha, beta, c50, c51);
+        }
+
+        /// <summary>
+        /// <paramref name="tiles"/> full 6×16 tiles down one B panel in one call: tile t reads A at a + t·aTileStride and
+        /// writes C at c + t·6·ldc. The same arithmetic per element as <see cref="Tile"/>; what it saves is the per-tile call
+        /// and row-pointer set-up, which a short k (17–23 steps of 6 cycles) cannot hide.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Strip(int tiles, nint aTileStride, int kb, float* a, nint rs, nint cs, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            bool plain = alpha == 1f && beta == 0f;
+            for (int t = 0; t < tiles; t++, a += aTileStride, c += MR * ldc)
+            {
+                float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+                float* bp = b;
+                Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero, c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero, c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero, c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero, c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero, c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+                nint off = 0;
+                for (int p = 0; p < kb; p++)
+                {
+                    var b0 = Vector256.Load(bp + 0); var b1 = Vector256.Load(bp + 8);
+                    var x0 = Vector256.Create(a0[off]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
+                    var x1 = Vector256.Create(a1[off]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
+                    var x2 = Vector256.Create(a2[off]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
+                    var x3 = Vector256.Create(a3[off]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+                    var x4 = Vector256.Create(a4[off]); c40 = Vector256.FusedMultiplyAdd(x4, b0, c40); c41 = Vector256.FusedMultiplyAdd(x4, b1, c41);
+                    var x5 = Vector256.Create(a5[off]); c50 = Vector256.FusedMultiplyAdd(x5, b0, c50); c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
+                    off += cs;
+                    bp += ldb;
+                }
+                float* cp = c;
+                if (plain)
+                {
+                    c00.Store(cp); c01.Store(cp + 8); cp += ldc;
+                    c10.Store(cp); c11.Store(cp + 8); cp += ldc;
+                    c20.Store(cp); c21.Store(cp + 8); cp += ldc;
+                    c30.Store(cp); c31.Store(cp + 8); cp += ldc;
+                    c40.Store(cp); c41.Store(cp + 8); cp += ldc;
+                    c50.Store(cp); c51.Store(cp + 8);
+                    continue;
+                }
+                Store(cp + 0 * ldc, alpha, beta, c00, c01);
+                Store(cp + 1 * ldc, alpha, beta, c10, c11);
+                Store(cp + 2 * ldc, alpha, beta, c20, c21);
+                Store(cp + 3 * ldc, alpha, beta, c30, c31);
+                Store(cp + 4 * ldc, alpha, beta, c40, c41);
+                Store(cp + 5 * ldc, alpha, beta, c50, c51);
+            }
+        }
+
+        /// <summary>Rows and columns of the wide tile (<see cref="TileWide"/>).</summary>
+        public const int WideMR = 4, WideNR = 24;
+
+        /// <summary>
+        /// A 4×24 tile for a C with few columns (n = 17 or 23: 24 columns waste 1–7, where two 16-wide panels waste 9–15):
+        /// 12 accumulators again; each k step loads 3 vectors of B and broadcasts 4 elements of A. Each element is the same
+        /// fused multiply-adds in the same k order as in <see cref="Tile"/>, so the tile shape never changes a bit.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void TileWide(int kb, float* a, nint rs, nint cs, int rows, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            nint last = rows - 1;
+            float* a0 = a;
+            float* a1 = a + Math.Min(1, last) * rs;
+            float* a2 = a + Math.Min(2, last) * rs;
+            float* a3 = a + Math.Min(3, last) * rs;
+            Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero, c02 = Vector256<float>.Zero, c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero, c12 = Vector256<float>.Zero, c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero, c22 = Vector256<float>.Zero, c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero, c32 = Vector256<float>.Zero;
+            nint off = 0;
+            for (int p = 0; p < kb; p++)
+            {
+                var b0 = Vector256.Load(b + 0); var b1 = Vector256.Load(b + 8); var b2 = Vector256.Load(b + 16);
+                var x0 = Vector256.Create(a0[off]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01); c02 = Vector256.FusedMultiplyAdd(x0, b2, c02);
+                var x1 = Vector256.Create(a1[off]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11); c12 = Vector256.FusedMultiplyAdd(x1, b2, c12);
+                var x2 = Vector256.Create(a2[off]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21); c22 = Vector256.FusedMultiplyAdd(x2, b2, c22);
+                var x3 = Vector256.Create(a3[off]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31); c32 = Vector256.FusedMultiplyAdd(x3, b2, c32);
+                off += cs;
+                b += ldb;
+            }
+            Store(c + 0 * ldc, alpha, beta, c00, c01); Store(c + 0 * ldc + 16, alpha, beta, c02);
+            Store(c + 1 * ldc, alpha, beta, c10, c11); Store(c + 1 * ldc + 16, alpha, beta, c12);
+            Store(c + 2 * ldc, alpha, beta, c20, c21); Store(c + 2 * ldc + 16, alpha, beta, c22);
+            Store(c + 3 * ldc, alpha, beta, c30, c31); Store(c + 3 * ldc + 16, alpha, beta, c32);
+        }
+
+        /// <summary>One vector of <see cref="Store(float*, float, float, Vector256{float}, Vector256{float})"/>: the same arithmetic.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(float* c, float alpha, float beta, Vector256<float> v)
+        {
+            if (alpha != 1f) v *= alpha;
+            if (beta == 0) v.Store(c);
+            else Vector256.FusedMultiplyAdd(Vector256.Create(beta), Vector256.Load(c), v).Store(c);
         }
 
         /// <summary>C = alpha·acc (beta == 0, C not read) or fma(beta, C, alpha·acc).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector256<float> alpha, float beta, Vector256<float> v0, Vector256<float> v1)
+        private static void Store(float* c, float alpha, float beta, Vector256<float> v0, Vector256<float> v1)
         {
-            v0 *= alpha;
-            v1 *= alpha;
+            // alpha == 1 (every layer's product) skips the scaling: 1·x == x exactly, and the two multiplies per row took
+            // FMA-port slots that a short-k tile (k = 17: 12 multiplies against 204 FMAs) could not spare.
+            if (alpha != 1f)
+            {
+                v0 *= alpha;
+                v1 *= alpha;
+            }
             if (beta == 0)
             {
                 v0.Store(c + 0);

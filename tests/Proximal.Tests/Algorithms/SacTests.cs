@@ -302,6 +302,23 @@ public sealed class SacTests
         Assert.Equal(Run(1), Run(2));
     }
 
+    /// <summary>
+    /// 256-wide networks: the sizes where the second core is used (GEMM split by rows, the critics side by side, Adam and
+    /// Polyak over two halves of the flat buffers); still the same bits as one thread.
+    /// </summary>
+    [Fact]
+    public void TwoTrainThreadsGiveTheSameBitsAsOneWithWideNetworks()
+    {
+        float[] Run(int threads)
+        {
+            var o = Small(); o.TrainThreads = threads; o.HiddenSizes = [256, 256]; o.BatchSize = 64;
+            using var sac = Sac.Create("Pendulum-v1", o);
+            sac.Learn(80);
+            return AllParameters(sac);
+        }
+        Assert.Equal(Run(1), Run(2));
+    }
+
     [Fact]
     public void SameSeedGivesBitIdenticalParametersAndAnotherSeedDoesNot()
     {

@@ -21,7 +21,7 @@ public class GemmTests
     /// </summary>
     private static float[] CheckCase(Rng rng, Transpose ta, Transpose tb, int m, int n, int k, float alpha, float beta,
         int pad = 0, bool nanInC = false, int threads = 1, Gemm.Tier? tier = null, Gemm.Packing packing = Gemm.Packing.Auto, bool verify = true,
-        Gemm.Orientation orientation = Gemm.Orientation.Auto)
+        Gemm.Orientation orientation = Gemm.Orientation.Auto, Gemm.TileShape shape = Gemm.TileShape.Auto)
     {
         int aRows = ta == Transpose.No ? m : k, aCols = ta == Transpose.No ? k : m;
         int bRows = tb == Transpose.No ? k : n, bCols = tb == Transpose.No ? n : k;
@@ -32,12 +32,12 @@ public class GemmTests
         if (nanInC) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[i * ldc + j] = float.NaN;
         var c0 = (float[])c.Clone();
 
-        if (tier is not null || packing != Gemm.Packing.Auto || orientation != Gemm.Orientation.Auto)
-            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing, orientation);
+        if (tier is not null || packing != Gemm.Packing.Auto || orientation != Gemm.Orientation.Auto || shape != Gemm.TileShape.Auto)
+            Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, tier ?? Gemm.BestTier, packing, orientation, shape);
         else Gemm.Multiply(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
 
         const double eps = 1.0 / (1 << 23);
-        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing} orientation={orientation}";
+        string what = $"ta={ta} tb={tb} m={m} n={n} k={k} alpha={alpha} beta={beta} pad={pad} threads={threads} tier={tier} packing={packing} orientation={orientation} shape={shape}";
         for (int i = 0; i < m && verify; i++)
         for (int j = 0; j < n; j++)
         {
@@ -84,6 +84,12 @@ public class GemmTests
         {
             data.Add(256, 256, f);
             data.Add(256, f, 256);
+        }
+        // Short k and thin n around them (the 4×24 tile's edges: 16, 24, 25 columns; k just below and above 17, 23).
+        foreach (int f in (int[])[16, 18, 22, 24, 25])
+        {
+            data.Add(96, 70, f);
+            data.Add(70, f, 96);
         }
         data.Add(256, 256, 256);
         data.Add(256, 1, 256);
@@ -161,7 +167,37 @@ public class GemmTests
         }
     }
 
+    [Fact]
+    public void TheWideTileMatchesTheReferenceAndTheStandardTileBitForBit()
+    {
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) return; // the 4×24 tile is the AVX2 tier's
+        // Rows and columns on both sides of the 4×24 and 6×16 edges, k short (SAC's first layers) and over one k block.
+        int[] ms = [1, 3, 5, 17, 23, 50], ns = [1, 8, 17, 23, 24, 25, 49], ks = [1, 17, 23, 260];
+        foreach (int m in ms)
+        foreach (int n in ns)
+        foreach (int k in ks)
+        foreach (var ta in new[] { Transpose.No, Transpose.Yes })
+        foreach (var tb in new[] { Transpose.No, Transpose.Yes })
+        {
+            bool checkedOnce = false;
+            float[]? first = null;
+            foreach (var shape in new[] { Gemm.TileShape.Standard, Gemm.TileShape.Wide })
+            foreach (var packing in new[] { Gemm.Packing.Auto, Gemm.Packing.Always, Gemm.Packing.Never })
+            {
+                // Orientation AsIs: the wide tile on the caller's own C (Auto may swap a thin C to Cᵀ first).
+                var c = CheckCase(new Rng(7), ta, tb, m, n, k, -1.25f, 0.5f, pad: 1, tier: Gemm.Tier.V256, packing: packing,
+                    verify: !checkedOnce || shape == Gemm.TileShape.Wide && packing == Gemm.Packing.Auto,
+                    orientation: Gemm.Orientation.AsIs, shape: shape);
+                checkedOnce = true;
+                if (first is null) first = c;
+                else Assert.True(first.AsSpan().SequenceEqual(c), $"shape {shape} packing {packing} differs from the 6×16 tile for {m}×{n}×{k} ta={ta} tb={tb}");
+            }
+        }
+    }
+
     [Theory]
+    [InlineData(256, 17, 256)]  // the 4×24 tile (A not transposed), split by rows
+    [InlineData(300, 23, 40)]
     [InlineData(700, 300, 400)] // split by rows
     [InlineData(150, 900, 300)] // split by columns
     [InlineData(256, 256, 256)] // SAC's hidden layer

@@ -70,17 +70,24 @@ public abstract class OffPolicyAlgorithm : BaseAlgorithm
             Replay.Add(_prevObs, StoredActions(_actions), _rewards, _nextObs, _terminated);
         }
         if (NumTimesteps < _options.LearningStarts || Replay.Count == 0) return;
-        TimedUpdate(() =>
+        _updateFraction = scheduleFraction;
+        TimedUpdate(_update ??= RunUpdates); // one cached delegate: a lambda capturing the fraction allocated every env step
+    }
+
+    private double _updateFraction;
+    private Action? _update;
+
+    /// <summary>The iteration's <c>gradient_steps</c> updates, each on a fresh minibatch, at <see cref="_updateFraction"/>.</summary>
+    private void RunUpdates()
+    {
+        for (int g = 0; g < _options.GradientSteps; g++)
         {
-            for (int g = 0; g < _options.GradientSteps; g++)
-            {
-                Replay.Sample(TrainRng, Batch.Observations, Batch.Actions, Batch.Rewards, Batch.NextObservations, Batch.Terminated);
-                TrainStep(scheduleFraction);
-                GradientStepsTaken++;
-            }
-            IterationMetrics["train/gradient_steps"] = GradientStepsTaken;
-            IterationMetrics["train/buffer_size"] = Replay.Count;
-        });
+            Replay.Sample(TrainRng, Batch.Observations, Batch.Actions, Batch.Rewards, Batch.NextObservations, Batch.Terminated);
+            TrainStep(_updateFraction);
+            GradientStepsTaken++;
+        }
+        IterationMetrics["train/gradient_steps"] = GradientStepsTaken;
+        IterationMetrics["train/buffer_size"] = Replay.Count;
     }
 
     /// <summary>

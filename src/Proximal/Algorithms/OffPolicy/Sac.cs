@@ -64,8 +64,8 @@ public sealed class Sac : OffPolicyAlgorithm
         CriticTargets.Threads = options.TrainThreads;
 
         // ε = 1e-8: the Adam paper's value (PPO's 1e-5 is an implementation habit of that family).
-        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8);
-        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8);
+        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
+        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
         _temperatureOptimizer = new Adam(Temperature, options.LearningRate, epsilon: 1e-8);
         TargetEntropy = options.TargetEntropy ?? -ad;
 
@@ -158,7 +158,7 @@ public sealed class Sac : OffPolicyAlgorithm
         }
 
         if ((GradientStepsTaken + 1) % Options.TargetUpdateInterval == 0)
-            Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau);
+            Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau, Options.TrainThreads);
 
         IterationMetrics["train/critic_loss"] = criticLoss;
         IterationMetrics["train/actor_loss"] = actorLoss;

@@ -56,8 +56,8 @@ public sealed class Td3 : OffPolicyAlgorithm
         Actor.Threads = ActorTarget.Threads = options.TrainThreads;
         Critics.Threads = CriticTargets.Threads = options.TrainThreads;
         // ε = 1e-8: the Adam paper's value.
-        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8);
-        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8);
+        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
+        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
 
         _stored = new float[n * ad];
         _actRaw = new float[n * ad];
@@ -137,8 +137,8 @@ public sealed class Td3 : OffPolicyAlgorithm
         if (!IsPolicyStep(GradientStepsTaken + 1)) return;
         IterationMetrics["train/actor_loss"] = ActorLossAndGradient();
         _actorOptimizer.Step(lr);
-        Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau);
-        Polyak.Update(Actor.Parameters, ActorTarget.Parameters, Options.Tau);
+        Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau, Options.TrainThreads);
+        Polyak.Update(Actor.Parameters, ActorTarget.Parameters, Options.Tau, Options.TrainThreads);
     }
 
     /// <summary>

@@ -55,8 +55,8 @@ public sealed class Tqc : OffPolicyAlgorithm
         Temperature.Values[0] = (float)Math.Log(options.EntCoef);
         Actor.Threads = options.TrainThreads;
         Critics.Threads = CriticTargets.Threads = options.TrainThreads;
-        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8);
-        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8);
+        _actorOptimizer = new Adam(Actor.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
+        _criticOptimizer = new Adam(Critics.Parameters, options.LearningRate, epsilon: 1e-8) { Threads = options.TrainThreads };
         _temperatureOptimizer = new Adam(Temperature, options.LearningRate, epsilon: 1e-8);
         TargetEntropy = options.TargetEntropy ?? -ad;
 
@@ -134,7 +134,7 @@ public sealed class Tqc : OffPolicyAlgorithm
             IterationMetrics["train/ent_coef_loss"] = TemperatureLossAndGradient();
             _temperatureOptimizer.Step(lr);
         }
-        Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau);
+        Polyak.Update(Critics.Parameters, CriticTargets.Parameters, Options.Tau, Options.TrainThreads);
         IterationMetrics["train/critic_loss"] = criticLoss;
         IterationMetrics["train/actor_loss"] = actorLoss;
         IterationMetrics["train/ent_coef"] = alpha;

@@ -34,6 +34,7 @@ public sealed class ContinuousCritics
         ActionSize = actionSize;
         OutputsPerCritic = outputsPerCritic;
         Parameters = new Parameters();
+        _side = new SideBySide(this);
         _nets = new Mlp[critics];
         for (int k = 0; k < critics; k++)
             _nets[k] = new Mlp(Parameters, [observationSize + actionSize, .. hiddenSizes, outputsPerCritic], activation, rng,
@@ -49,7 +50,6 @@ public sealed class ContinuousCritics
     /// <summary>The critics' networks (for reference computations in tests and diagnostics).</summary>
     public IReadOnlyList<Mlp> Networks => _nets;
 
-    /// <summary>Threads of the matrix products (results do not depend on it).</summary>
     /// <summary>
     /// Threads for this instance's work. With two or more and at least two critics, the critics themselves run
     /// side by side — the second half on a helper core, each critic's products on one thread — because the critics are
@@ -86,64 +86,29 @@ public sealed class ContinuousCritics
         }
     }
 
-    /// <summary>Runs critics [0, count) of the current call: the upper half on the helper core when split, the rest here.</summary>
+    /// <summary>Runs critics [0, count) of the current call: the upper half on a helper core when split, the rest here.</summary>
     private void RunCritics(int count)
     {
         if (!_split || count < 2) { for (int k = 0; k < count; k++) RunCritic(k); return; }
-        CriticHelper.Run(this, count);
+        _side.Count = count;
+        WorkerTeam.Run(_side, 2);
     }
 
+    private readonly SideBySide _side;
+
     /// <summary>
-    /// One helper thread shared by all critics (like GEMM's team): the caller posts (critics, count), the helper runs
-    /// critics [count/2, count), the caller runs [0, count/2) and waits. A second caller while it is busy runs all its
-    /// critics itself — the same operations, so the same results.
+    /// The critics as two parts for the shared <see cref="WorkerTeam"/>: part 0 (this thread) runs critics [0, count/2),
+    /// part 1 (a helper core) [count/2, count). When the team is busy the caller runs both parts itself — the same
+    /// operations, so the same results.
     /// </summary>
-    private static class CriticHelper
+    private sealed class SideBySide(ContinuousCritics owner) : IPartitionedWork
     {
-        private static readonly Lock Gate = new();
-        private static readonly ManualResetEventSlim Go = new(false, 2000), Done = new(false, 2000);
-        private static Thread? _thread;
-        private static ContinuousCritics? _owner;
-        private static int _count;
-        private static Exception? _error;
+        public int Count;
 
-        public static void Run(ContinuousCritics owner, int count)
+        public void RunPart(int part, int parts)
         {
-            if (!Gate.TryEnter()) { for (int k = 0; k < count; k++) owner.RunCritic(k); return; }
-            try
-            {
-                if (_thread is null)
-                {
-                    _thread = new Thread(Loop) { IsBackground = true, Name = "proximal-critics" };
-                    _thread.Start();
-                }
-                _owner = owner;
-                _count = count;
-                _error = null;
-                Done.Reset();
-                Go.Set();
-                for (int k = 0; k < count / 2; k++) owner.RunCritic(k);
-                Done.Wait();
-                _owner = null;
-                if (_error is { } e) throw new InvalidOperationException("The critics' helper thread failed.", e);
-            }
-            finally { Gate.Exit(); }
-        }
-
-        private static void Loop()
-        {
-            while (true)
-            {
-                Go.Wait();
-                Go.Reset();
-                try
-                {
-                    var owner = _owner!;
-                    for (int k = _count / 2; k < _count; k++) owner.RunCritic(k);
-                }
-                catch (Exception e) { _error = e; }
-                Done.Set();
-            }
+            int lo = (int)((long)Count * part / parts), hi = (int)((long)Count * (part + 1) / parts);
+            for (int k = lo; k < hi; k++) owner.RunCritic(k);
         }
     }
 
