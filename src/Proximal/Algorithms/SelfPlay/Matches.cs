@@ -60,7 +60,7 @@ public static class Matches
 /// </summary>
 public sealed class PolicyPlayer(ActorCritic policy, bool deterministic = true, Rng? rng = null) : IConnectFourPlayer
 {
-    private readonly float[] _obs = new float[2 * ConnectFour.Cells];
+    private readonly float[] _obs = new float[policy.ObservationSize]; // 84 or 210: a model trained on the plain planes still plays
     private readonly bool[] _mask = new bool[ConnectFour.Columns];
     private readonly float[] _action = new float[1];
     private readonly Rng _rng = rng ?? new Rng(0);

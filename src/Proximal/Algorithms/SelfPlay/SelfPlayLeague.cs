@@ -25,6 +25,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
     private readonly ActorCritic _learner, _snapshotNet;
     private readonly SelfPlayOptions _options;
     private readonly float[][] _pool;
+    private readonly float[] _scores; // [pfsp] the learner's running score against each pool position
+    private readonly double[] _weights;
     private int _count, _next, _loaded = -1;
     private readonly Rng _rng;
     private readonly float[] _obs, _actions;
@@ -39,6 +41,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         if (!learner.Head.SupportsActionMasks) throw new NotSupportedException("Self-play needs a Discrete action space (legal-move masks).");
         _snapshotNet = new ActorCritic(learner.ObservationSpace, learner.ActionSpace, learner.Options, new Rng(0));
         _pool = new float[options.PoolSize][];
+        _scores = new float[options.PoolSize];
+        _weights = new double[options.PoolSize];
         _rng = new Rng(seed);
         _od = learner.ObservationSize;
         _ad = learner.OutputSize;
@@ -61,6 +65,7 @@ public sealed class SelfPlayLeague : IBatchOpponent
         var p = _learner.Parameters.Values;
         var slot = _pool[_next] ??= new float[p.Length];
         p.CopyTo(slot, 0);
+        _scores[_next] = 0.5f;
         if (_loaded == _next) _loaded = -1;
         _next = (_next + 1) % _pool.Length;
         _count = Math.Min(_count + 1, _pool.Length);
@@ -75,7 +80,24 @@ public sealed class SelfPlayLeague : IBatchOpponent
     public int DrawSlot()
     {
         double u = _rng.NextDouble();
-        return u < _options.LatestProbability ? 0 : 1 + _rng.NextInt(_count);
+        if (u < _options.LatestProbability) return 0;
+        if (_options.PfspExponent == 0) return 1 + _rng.NextInt(_count);
+        double total = 0;
+        for (int k = 0; k < _count; k++) total += _weights[k] = Math.Pow(1.0 - _scores[k], _options.PfspExponent) + 0.01;
+        double x = _rng.NextDouble() * total;
+        for (int k = 0; k < _count - 1; k++)
+            if ((x -= _weights[k]) < 0) return 1 + k;
+        return _count;
+    }
+
+    /// <summary>[pfsp] The learner's running score against pool position <paramref name="k"/> (½ before any game).</summary>
+    public float Score(int k) => (uint)k < (uint)_count ? _scores[k] : throw new ArgumentOutOfRangeException(nameof(k));
+
+    public void GameEnded(int slot, float learnerScore)
+    {
+        if (slot < 1 || slot > _count) return; // the latest policy: no score kept
+        ref float s = ref _scores[slot - 1];
+        s += (float)_options.PfspScoreRate * (learnerScore - s);
     }
 
     public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
@@ -113,6 +135,7 @@ public sealed class SelfPlayLeague : IBatchOpponent
         var flat = new float[_count * p];
         for (int k = 0; k < _count; k++) _pool[k].CopyTo(flat, k * p);
         writer.Add(new ModelArray("selfplay/pool", flat));
+        writer.Add(new ModelArray("selfplay/scores", _scores[.._count]));
         writer.Metadata["selfplay_pool_count"] = _count;
         writer.Metadata["selfplay_pool_next"] = _next;
         writer.AddRng("selfplay", _rng);
@@ -126,6 +149,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         int p = _learner.Parameters.Count;
         var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
         for (int k = 0; k < count; k++) flat.Slice(k * p, p).CopyTo(_pool[k] ??= new float[p]);
+        Array.Fill(_scores, 0.5f);
+        if (reader.Model.Contains("selfplay/scores")) reader.Model.GetFloat32("selfplay/scores", count).Span.CopyTo(_scores); // older files: ½ each
         _count = count;
         _next = next;
         _loaded = -1;
