@@ -99,6 +99,27 @@ public class SelfPlayTests
     }
 
     [Fact]
+    public void OpponentRandomMovesAreUniformOverTheLegalColumns()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
+        var league = new SelfPlayLeague(policy, new SelfPlayOptions { OpponentRandomMove = 1 }, seed: 5, maxBatch: 2);
+        var obs = new float[2 * 84];
+        bool[] mask = [false, true, false, false, true, false, true, /* row 2: */ true, false, false, false, false, false, false];
+        var actions = new int[2];
+        var counts = new int[7];
+        const int n = 30_000;
+        for (int i = 0; i < n; i++)
+        {
+            league.Act(obs, mask, [0, 1], actions);
+            counts[actions[0]]++;
+            Assert.Equal(0, actions[1]); // the only legal column
+        }
+        double sd = Math.Sqrt(n / 3.0 * (2 / 3.0));
+        foreach (int c in new[] { 1, 4, 6 }) Assert.True(Math.Abs(counts[c] - n / 3.0) <= 4.5 * sd, $"column {c}: {counts[c]} of {n}");
+        Assert.Equal(n, counts[1] + counts[4] + counts[6]);
+    }
+
+    [Fact]
     public void SnapshotsJoinEveryKUpdatesAndOpponentsRespectMasks()
     {
         var o = SmallOptions();

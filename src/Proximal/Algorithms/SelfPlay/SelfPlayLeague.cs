@@ -15,7 +15,7 @@ public interface ISelfPlayOptions
 /// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
 /// bounded pool of past snapshots (flat parameter copies, oldest replaced first). Each episode draws its slot once:
 /// the latest with probability latest_probability, else a uniformly chosen snapshot. Opponents SAMPLE their moves
-/// from their policy under the legal-move mask, one batched forward per slot in use. Everything random comes from the
+/// from their policy under the legal-move mask (or, with probability opponent_random_move, play a uniformly random legal column), one batched forward per slot in use. Everything random comes from the
 /// league's own generator, saved with the model with the pool, so a resumed run continues bit-exactly.
 /// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
 /// already playing that position continue against the newer snapshot.</para>
@@ -125,8 +125,21 @@ public sealed class SelfPlayLeague : IBatchOpponent
             net.Head.Sample(outputs, _rng, _actions.AsSpan(0, k), _mask.AsSpan(0, k * _ad));
             for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
         }
+        if (_options.OpponentRandomMove > 0) // [exploration] drawn after the policy's moves so the policy draws are unchanged
+            for (int i = 0; i < b; i++)
+                if (_rng.NextDouble() < _options.OpponentRandomMove) actions[i] = RandomLegal(legal.Slice(i * _ad, _ad));
         for (int i = 0; i < b; i++)
             if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
+    }
+
+    private int RandomLegal(ReadOnlySpan<bool> legal)
+    {
+        int n = 0;
+        foreach (bool l in legal) if (l) n++;
+        if (n == 0) throw new ArgumentException("A row of the legal-move mask allows no move.");
+        int pick = _rng.NextInt(n);
+        for (int c = 0; ; c++)
+            if (legal[c] && pick-- == 0) return c;
     }
 
     public void Save(ModelStateWriter writer)

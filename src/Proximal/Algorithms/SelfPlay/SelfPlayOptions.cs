@@ -32,6 +32,13 @@ public sealed class SelfPlayOptions
     [Range(0, 1)] public double PfspScoreRate { get; set; } = 0.05;
 
     /// <summary>
+    /// Probability that an opponent's move (any slot) is a uniformly random legal column instead of its policy's. The
+    /// learner then meets positions off the narrow lines that two near-deterministic selves keep replaying, and is paid
+    /// for punishing mistakes (a win left open), which the references test. 0 by default.
+    /// </summary>
+    [Range(0, 1)] public double OpponentRandomMove { get; set; }
+
+    /// <summary>
     /// Show half of the learner's games to it mirrored left–right (ConnectFourSelfPlayVecEnv.Mirror): the board is
     /// symmetric, so this is exact augmentation that costs nothing. Off by default (runs before it existed replay).
     /// </summary>
