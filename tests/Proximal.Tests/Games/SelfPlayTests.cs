@@ -119,6 +119,31 @@ public class SelfPlayTests
         Assert.Equal(n, counts[1] + counts[4] + counts[6]);
     }
 
+    private sealed class FixedColumn(int column) : IConnectFourPlayer
+    {
+        public int ChooseMove(in ConnectFour board) => column;
+    }
+
+    [Fact]
+    public void TacticsCounterCountsMissedWinsAndBlocks()
+    {
+        // X holds (0,0),(1,0),(2,0): X to move can win in column 3.
+        var b = new ConnectFour();
+        foreach (int c in new[] { 0, 6, 1, 6, 2, 5 }) b.Play(c);
+        var takes = new TacticsCounter(new FixedColumn(3));
+        var misses = new TacticsCounter(new FixedColumn(4));
+        takes.ChooseMove(b); misses.ChooseMove(b);
+        Assert.Equal((1, 0, 0, 0), (takes.WinsAvailable, takes.WinsMissed, takes.BlocksNeeded, takes.BlocksMissed));
+        Assert.Equal((1, 1, 0, 0), (misses.WinsAvailable, misses.WinsMissed, misses.BlocksNeeded, misses.BlocksMissed));
+        // After X plays column 4 instead, O must block column 3 (O has no win of its own).
+        b.Play(4);
+        var blocks = new TacticsCounter(new FixedColumn(3));
+        var ignores = new TacticsCounter(new FixedColumn(6));
+        blocks.ChooseMove(b); ignores.ChooseMove(b);
+        Assert.Equal((0, 0, 1, 0), (blocks.WinsAvailable, blocks.WinsMissed, blocks.BlocksNeeded, blocks.BlocksMissed));
+        Assert.Equal((0, 0, 1, 1), (ignores.WinsAvailable, ignores.WinsMissed, ignores.BlocksNeeded, ignores.BlocksMissed));
+    }
+
     [Fact]
     public void SnapshotsJoinEveryKUpdatesAndOpponentsRespectMasks()
     {
