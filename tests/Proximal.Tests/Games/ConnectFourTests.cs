@@ -310,6 +310,48 @@ public class ConnectFourTests
         Assert.Equal(1, env.Game(0).LearnerPlayer); // next episode of env 0: the other colour
     }
 
+    private sealed class StackingOpponent(int column) : IBatchOpponent
+    {
+        public List<float[]> Seen { get; } = [];
+        public int DrawSlot() => 0;
+        public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
+        {
+            for (int i = 0; i < slots.Length; i++)
+            {
+                Seen.Add(observations.Slice(i * ConnectFour.FeaturePlanesSize, ConnectFour.FeaturePlanesSize).ToArray());
+                actions[i] = column;
+            }
+        }
+    }
+
+    [Fact]
+    public void TheOpponentSeesItsOwnSideAndItsWinningReplyEndsTheLearnersEpisodeWithMinusOne()
+    {
+        // Env 0, learner first: it plays 0, 1, 0, 1 (no line); the opponent stacks column 6 and wins on its 4th move.
+        var opponent = new StackingOpponent(6);
+        using var env = new ConnectFourSelfPlayVecEnv(1) { Opponent = opponent };
+        var obs = new float[ConnectFour.FeaturePlanesSize];
+        var r = new float[1]; var term = new bool[1]; var trunc = new bool[1];
+        env.Reset(obs, 1);
+        Assert.Equal(0, env.Game(0).LearnerPlayer);
+        float[] moves = [0, 1, 0, 1];
+        for (int k = 0; k < 4; k++)
+        {
+            env.Step([moves[k]], obs, r, term, trunc);
+            Assert.Equal(k == 3, term[0]);
+            Assert.Equal(k == 3 ? -1f : 0f, r[0]);
+        }
+        // Before its 4th move the opponent saw its own three pieces in plane 0 (column 6), the learner's in plane 1,
+        // and its winning cell (6, 3) in plane 2 (its threats).
+        var seen = opponent.Seen[3];
+        Assert.Equal([1f, 1f, 1f, 0f], new[] { seen[6], seen[7 + 6], seen[14 + 6], seen[21 + 6] });
+        Assert.Equal(4f, seen.AsSpan(42, 42).ToArray().Sum());
+        Assert.Equal(1f, seen[2 * 42 + 21 + 6]);
+        // The final observation is the learner's view of the lost board: the opponent's four in plane 1.
+        Assert.True(env.HasFinalObservation[0]);
+        Assert.Equal(4f, env.FinalObservations.Slice(42, 42).ToArray().Sum());
+    }
+
     [Fact]
     public void RegisteredSingleEnvPlaysARandomOpponentWithMasksAndPassesTheChecker()
     {
