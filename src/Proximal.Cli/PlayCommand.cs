@@ -72,7 +72,7 @@ internal static class PlayCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference (agent deterministic unless --stochastic).", steps, games));
-        Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss");
+        Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss    agent's one-move tactics");
         var opponents = new List<double>();
         var scores = new List<double>();
         var played = new List<int>();
@@ -80,9 +80,11 @@ internal static class PlayCommand
         {
             var r = ReferencePlayer.All[j];
             if (against != "all" && against != r.Name) continue;
-            var m = Matches.Play(player, r.Create(rng.Split()), games);
-            Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}", r.Name,
-                m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses));
+            var tactics = new TacticsCounter(player);
+            var m = Matches.Play(tactics, r.Create(rng.Split()), games);
+            Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}    missed wins {7}/{8}, missed blocks {9}/{10}", r.Name,
+                m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses,
+                tactics.WinsMissed, tactics.WinsAvailable, tactics.BlocksMissed, tactics.BlocksNeeded));
             if (against != "all") continue;
             opponents.Add(Ratings.References[j]);
             scores.Add(m.Total.Wins + 0.5 * m.Total.Draws);

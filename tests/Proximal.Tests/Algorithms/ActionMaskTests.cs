@@ -1,6 +1,7 @@
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Algorithms.Policies;
 using Proximal.Envs.Vector;
+using Proximal.Envs.Games;
 using Proximal.Numerics;
 using DRef = Proximal.Tests.Distributions.Reference;
 
@@ -152,7 +153,7 @@ public class ActionMaskTests
             for (int k = 0; k < buf.Count; k++)
             {
                 var m = buf.ActionMasks.AsSpan(k * 7, 7);
-                var obs = buf.Observations.AsSpan(k * 84, 84);
+                var obs = buf.Observations.AsSpan(k * ConnectFour.FeaturePlanesSize, 84); // planes 0–1: the pieces
                 for (int c = 0; c < 7; c++) // the stored mask is the board's: a column is legal iff its top cell is empty
                 {
                     bool top = obs[5 * 7 + c] != 0 || obs[42 + 5 * 7 + c] != 0;
@@ -173,7 +174,7 @@ public class ActionMaskTests
         using var ppo = new Ppo(env, new PpoOptions { NEnvs = 1, NSteps = 8, MinibatchSize = 8, Seed = 2 });
         var rng = new Rng(4);
         const int B = 200;
-        var obs = new float[B * 84];
+        var obs = new float[B * ConnectFour.FeaturePlanesSize];
         for (int i = 0; i < obs.Length; i++) obs[i] = rng.NextDouble() < 0.3 ? 1f : 0f;
         var mask = DRef.RandomMask(rng, B, 7, 0.4);
         var actions = new float[B];

@@ -146,6 +146,76 @@ public class ConnectFourTests
     }
 
     [Fact]
+    public void FeaturePlanesMatchABruteForceReference()
+    {
+        // Over random positions: plane 2 (3) holds exactly the empty cells where the player's (opponent's) piece makes
+        // four, found by placing a piece there and running the line test; plane 4 the lowest empty cell per column.
+        var rng = new Rng(5);
+        var obs = new float[ConnectFour.FeaturePlanesSize];
+        var plain = new float[ConnectFour.PiecePlanesSize];
+        int threatsSeen = 0;
+        for (int game = 0; game < 300; game++)
+        {
+            var b = new ConnectFour();
+            for (int ply = 0; ply < 42; ply++)
+            {
+                int me = b.PlayerToMove;
+                b.WriteObservation(obs);
+                b.WriteObservation(plain);
+                Assert.Equal(plain, obs.AsSpan(0, 84).ToArray()); // the plain encoding is the first two planes
+                for (int c = 0; c < 7; c++)
+                    for (int r = 0; r < 6; r++)
+                    {
+                        int at = r * 7 + c;
+                        bool empty = b.At(c, r) < 0;
+                        ulong bit = 1UL << (c * 7 + r);
+                        bool mineWins = empty && ConnectFour.HasLine(b.PiecesOf(me) | bit);
+                        bool theirsWins = empty && ConnectFour.HasLine(b.PiecesOf(1 - me) | bit);
+                        Assert.Equal(mineWins ? 1f : 0f, obs[2 * 42 + at]);
+                        Assert.Equal(theirsWins ? 1f : 0f, obs[3 * 42 + at]);
+                        Assert.Equal(empty && r == b.Height(c) ? 1f : 0f, obs[4 * 42 + at]);
+                        if (mineWins || theirsWins) threatsSeen++;
+                    }
+                var legal = Enumerable.Range(0, 7).Where(c => b.IsLegal(c)).ToArray();
+                if (b.Play(legal[rng.NextInt(legal.Length)]) != GameOutcome.Ongoing) break;
+            }
+        }
+        Assert.True(threatsSeen > 1000, $"only {threatsSeen} threat cells met: the check saw too few");
+        Assert.Throws<ArgumentException>(() => new ConnectFour().WriteObservation(new float[100]));
+    }
+
+    [Fact]
+    public void MirroredEpisodesShowTheBoardReversedAndPlayTheMirroredColumn()
+    {
+        // 4 envs: env i's first episode is mirrored when ⌊i / 2⌋ is odd (envs 2 and 3), colour by i's parity.
+        using var env = new ConnectFourSelfPlayVecEnv(4) { Mirror = true };
+        const int od = ConnectFour.FeaturePlanesSize;
+        var obs = new float[4 * od];
+        env.Reset(obs, 3);
+        Assert.Equal([false, false, true, true], Enumerable.Range(0, 4).Select(env.IsMirrored).ToArray());
+        var rewards = new float[4]; var term = new bool[4]; var trunc = new bool[4];
+        env.Step([0f, 0f, 0f, 0f], obs, rewards, term, trunc); // every learner plays its column 0
+        var expected = new float[od];
+        for (int i = 0; i < 4; i++)
+        {
+            var (board, learner) = env.Game(i);
+            // The learner's piece is in column 0 of the real board, or column 6 when mirrored.
+            int column = env.IsMirrored(i) ? 6 : 0;
+            Assert.Equal(learner, board.At(column, 0));
+            board.WriteObservation(expected, learner);
+            var mask = new bool[7];
+            board.WriteLegalMask(mask);
+            if (env.IsMirrored(i)) ConnectFourSelfPlayVecEnv.MirrorView(expected, mask);
+            Assert.Equal(expected, obs.AsSpan(i * od, od).ToArray());
+            Assert.Equal(mask, env.ActionMasks.Slice(i * 7, 7).ToArray());
+        }
+        var plane = Enumerable.Range(0, od).Select(k => (float)k).ToArray();
+        ConnectFourSelfPlayVecEnv.MirrorView(plane, Span<bool>.Empty);
+        Assert.Equal(6f, plane[0]);
+        Assert.Equal(42f + 7 + 6, plane[42 + 7]); // row 1 of plane 1 starts with its last column
+    }
+
+    [Fact]
     public void BitsRoundTripAndRejectFloatingPieces()
     {
         var (b, _) = PlayAll(3, 3, 4, 2);
@@ -222,13 +292,14 @@ public class ConnectFourTests
     public void SelfPlayVecEnvAlternatesColoursMasksAndScores()
     {
         using var env = new ConnectFourSelfPlayVecEnv(2);
-        var obs = new float[2 * 84];
+        const int od = ConnectFour.FeaturePlanesSize;
+        var obs = new float[2 * od];
         env.Reset(obs, 7);
         Assert.Equal(0, env.Game(0).LearnerPlayer);
         Assert.Equal(1, env.Game(1).LearnerPlayer);
         Assert.Equal(0f, obs.AsSpan(0, 84).ToArray().Sum());     // env 0: learner first, empty board
-        Assert.Equal(1f, obs.AsSpan(84, 84).ToArray().Sum());    // env 1: the opponent opened
-        Assert.Equal(1f, obs.AsSpan(84 + 42, 42).ToArray().Sum()); // ... and its piece is in the opponent plane
+        Assert.Equal(1f, obs.AsSpan(od, 84).ToArray().Sum());    // env 1: the opponent opened
+        Assert.Equal(1f, obs.AsSpan(od + 42, 42).ToArray().Sum()); // ... and its piece is in the opponent plane
         Assert.Equal(14, env.ActionMasks.Length);
         var rewards = new float[2]; var term = new bool[2]; var trunc = new bool[2];
         // An illegal (non-integer) move loses at once.
@@ -239,6 +310,48 @@ public class ConnectFourTests
         Assert.Equal(1, env.Game(0).LearnerPlayer); // next episode of env 0: the other colour
     }
 
+    private sealed class StackingOpponent(int column) : IBatchOpponent
+    {
+        public List<float[]> Seen { get; } = [];
+        public int DrawSlot() => 0;
+        public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
+        {
+            for (int i = 0; i < slots.Length; i++)
+            {
+                Seen.Add(observations.Slice(i * ConnectFour.FeaturePlanesSize, ConnectFour.FeaturePlanesSize).ToArray());
+                actions[i] = column;
+            }
+        }
+    }
+
+    [Fact]
+    public void TheOpponentSeesItsOwnSideAndItsWinningReplyEndsTheLearnersEpisodeWithMinusOne()
+    {
+        // Env 0, learner first: it plays 0, 1, 0, 1 (no line); the opponent stacks column 6 and wins on its 4th move.
+        var opponent = new StackingOpponent(6);
+        using var env = new ConnectFourSelfPlayVecEnv(1) { Opponent = opponent };
+        var obs = new float[ConnectFour.FeaturePlanesSize];
+        var r = new float[1]; var term = new bool[1]; var trunc = new bool[1];
+        env.Reset(obs, 1);
+        Assert.Equal(0, env.Game(0).LearnerPlayer);
+        float[] moves = [0, 1, 0, 1];
+        for (int k = 0; k < 4; k++)
+        {
+            env.Step([moves[k]], obs, r, term, trunc);
+            Assert.Equal(k == 3, term[0]);
+            Assert.Equal(k == 3 ? -1f : 0f, r[0]);
+        }
+        // Before its 4th move the opponent saw its own three pieces in plane 0 (column 6), the learner's in plane 1,
+        // and its winning cell (6, 3) in plane 2 (its threats).
+        var seen = opponent.Seen[3];
+        Assert.Equal([1f, 1f, 1f, 0f], new[] { seen[6], seen[7 + 6], seen[14 + 6], seen[21 + 6] });
+        Assert.Equal(4f, seen.AsSpan(42, 42).ToArray().Sum());
+        Assert.Equal(1f, seen[2 * 42 + 21 + 6]);
+        // The final observation is the learner's view of the lost board: the opponent's four in plane 1.
+        Assert.True(env.HasFinalObservation[0]);
+        Assert.Equal(4f, env.FinalObservations.Slice(42, 42).ToArray().Sum());
+    }
+
     [Fact]
     public void RegisteredSingleEnvPlaysARandomOpponentWithMasksAndPassesTheChecker()
     {
@@ -246,7 +359,7 @@ public class ConnectFourTests
         var report = Proximal.Envs.EnvChecker.Check(Proximal.Envs.Registry.EnvRegistry.Make("ConnectFour-v0"));
         Assert.True(report.Passed, report.ToString());
         var c4 = Assert.IsType<ConnectFourEnv>(env);
-        var obs = new float[84];
+        var obs = new float[ConnectFour.FeaturePlanesSize];
         var rng = new Rng(3);
         int episodes = 0;
         c4.Reset(obs, 11);

@@ -67,6 +67,84 @@ public class SelfPlayTests
     }
 
     [Fact]
+    public void PfspDrawsSnapshotsInProportionToTheirWeights()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
+        var o = new SelfPlayOptions { LatestProbability = 0.5, PoolSize = 3, PfspExponent = 2, PfspScoreRate = 0.5 };
+        var league = new SelfPlayLeague(policy, o, seed: 77, maxBatch: 1);
+        league.AddSnapshot(); league.AddSnapshot(); // 3 snapshots, each at score ½
+        // Snapshot 1 (pool position 0): two wins → ½ → ¾ → 7/8. Snapshot 2: one loss → ¼. Snapshot 3: a draw → ½.
+        league.GameEnded(1, 1f); league.GameEnded(1, 1f);
+        league.GameEnded(2, 0f);
+        league.GameEnded(3, 0.5f);
+        league.GameEnded(0, 0f); // the latest policy keeps no score
+        Assert.Equal(0.875f, league.Score(0));
+        Assert.Equal(0.25f, league.Score(1));
+        Assert.Equal(0.5f, league.Score(2));
+        // Weights (1 − s)² + 0.01: 1/64 + 0.01, 9/16 + 0.01, 1/4 + 0.01.
+        double[] w = [1.0 / 64 + 0.01, 9.0 / 16 + 0.01, 0.25 + 0.01];
+        const int n = 200_000;
+        var counts = new int[4];
+        for (int i = 0; i < n; i++) counts[league.DrawSlot()]++;
+        void Check(int count, double p, string what)
+        {
+            double sd = Math.Sqrt(n * p * (1 - p));
+            Assert.True(Math.Abs(count - n * p) <= 4.5 * sd, $"{what}: {count} of {n}, expected {n * p:F0} ± {4.5 * sd:F0}");
+        }
+        Check(counts[0], 0.5, "latest");
+        for (int k = 0; k < 3; k++) Check(counts[k + 1], 0.5 * w[k] / w.Sum(), $"snapshot {k + 1}");
+        // A new snapshot replacing the oldest starts again at ½.
+        league.AddSnapshot();
+        Assert.Equal(0.5f, league.Score(0));
+    }
+
+    [Fact]
+    public void OpponentRandomMovesAreUniformOverTheLegalColumns()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
+        var league = new SelfPlayLeague(policy, new SelfPlayOptions { OpponentRandomMove = 1 }, seed: 5, maxBatch: 2);
+        var obs = new float[2 * 84];
+        bool[] mask = [false, true, false, false, true, false, true, /* row 2: */ true, false, false, false, false, false, false];
+        var actions = new int[2];
+        var counts = new int[7];
+        const int n = 30_000;
+        for (int i = 0; i < n; i++)
+        {
+            league.Act(obs, mask, [0, 1], actions);
+            counts[actions[0]]++;
+            Assert.Equal(0, actions[1]); // the only legal column
+        }
+        double sd = Math.Sqrt(n / 3.0 * (2 / 3.0));
+        foreach (int c in new[] { 1, 4, 6 }) Assert.True(Math.Abs(counts[c] - n / 3.0) <= 4.5 * sd, $"column {c}: {counts[c]} of {n}");
+        Assert.Equal(n, counts[1] + counts[4] + counts[6]);
+    }
+
+    private sealed class FixedColumn(int column) : IConnectFourPlayer
+    {
+        public int ChooseMove(in ConnectFour board) => column;
+    }
+
+    [Fact]
+    public void TacticsCounterCountsMissedWinsAndBlocks()
+    {
+        // X holds (0,0),(1,0),(2,0): X to move can win in column 3.
+        var b = new ConnectFour();
+        foreach (int c in new[] { 0, 6, 1, 6, 2, 5 }) b.Play(c);
+        var takes = new TacticsCounter(new FixedColumn(3));
+        var misses = new TacticsCounter(new FixedColumn(4));
+        takes.ChooseMove(b); misses.ChooseMove(b);
+        Assert.Equal((1, 0, 0, 0), (takes.WinsAvailable, takes.WinsMissed, takes.BlocksNeeded, takes.BlocksMissed));
+        Assert.Equal((1, 1, 0, 0), (misses.WinsAvailable, misses.WinsMissed, misses.BlocksNeeded, misses.BlocksMissed));
+        // After X plays column 4 instead, O must block column 3 (O has no win of its own).
+        b.Play(4);
+        var blocks = new TacticsCounter(new FixedColumn(3));
+        var ignores = new TacticsCounter(new FixedColumn(6));
+        blocks.ChooseMove(b); ignores.ChooseMove(b);
+        Assert.Equal((0, 0, 1, 0), (blocks.WinsAvailable, blocks.WinsMissed, blocks.BlocksNeeded, blocks.BlocksMissed));
+        Assert.Equal((0, 0, 1, 1), (ignores.WinsAvailable, ignores.WinsMissed, ignores.BlocksNeeded, ignores.BlocksMissed));
+    }
+
+    [Fact]
     public void SnapshotsJoinEveryKUpdatesAndOpponentsRespectMasks()
     {
         var o = SmallOptions();
@@ -79,7 +157,7 @@ public class SelfPlayTests
         // The league's moves: only legal columns, over many random masks.
         var rng = new Rng(3);
         const int b = 4; // the league serves batches up to n_envs
-        var obs = new float[b * 84];
+        var obs = new float[b * ppo.Policy.ObservationSize];
         var slots = new int[b];
         var actions = new int[b];
         for (int trial = 0; trial < 200; trial++)
@@ -102,6 +180,8 @@ public class SelfPlayTests
     public void SelfPlayRunResumesBitIdentically()
     {
         var o = SmallOptions();
+        o.SelfPlay.Mirror = true;       // both options keep state (episode counters, running scores) that a resume must restore
+        o.SelfPlay.PfspExponent = 2;
         int iter = o.NEnvs * o.NSteps;
         string dir = Directory.CreateTempSubdirectory("proximal-selfplay-").FullName;
         try
@@ -122,7 +202,12 @@ public class SelfPlayTests
             Assert.Equal(straight.NumTimesteps, resumed.NumTimesteps);
             Assert.Equal(straight.Policy.Parameters.Values, resumed.Policy.Parameters.Values);
             Assert.Equal(straight.League!.PoolCount, resumed.League!.PoolCount);
-            for (int k = 0; k < straight.League.PoolCount; k++) Assert.Equal(straight.League.Snapshot(k).ToArray(), resumed.League.Snapshot(k).ToArray());
+            for (int k = 0; k < straight.League.PoolCount; k++)
+            {
+                Assert.Equal(straight.League.Snapshot(k).ToArray(), resumed.League.Snapshot(k).ToArray());
+                Assert.Equal(straight.League.Score(k), resumed.League.Score(k));
+            }
+            Assert.Contains(Enumerable.Range(0, straight.League.PoolCount), k => straight.League.Score(k) != 0.5f); // scores were kept
             Assert.Equal(straight.Metrics["rollout/episode_return_mean"], resumed.Metrics["rollout/episode_return_mean"]);
             Assert.Equal(straight.Metrics["selfplay/elo"], resumed.Metrics["selfplay/elo"]); // update 7 is rated in both
             Assert.True(straight.Metrics["rollout/episodes"] > 0);

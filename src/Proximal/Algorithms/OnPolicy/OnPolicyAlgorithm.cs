@@ -54,6 +54,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
             var selfPlay = (options as ISelfPlayOptions)?.SelfPlay ?? new SelfPlayOptions();
             League = new SelfPlayLeague(Policy, selfPlay, (ulong)options.Seed ^ 0x5E1F_91A7_0000_0001UL, n);
             game.Opponent = League;
+            game.Mirror = selfPlay.Mirror;
         }
         _envActions = new float[n * ad];
         _rewards = new float[n];

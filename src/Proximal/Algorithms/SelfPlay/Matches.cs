@@ -60,7 +60,7 @@ public static class Matches
 /// </summary>
 public sealed class PolicyPlayer(ActorCritic policy, bool deterministic = true, Rng? rng = null) : IConnectFourPlayer
 {
-    private readonly float[] _obs = new float[2 * ConnectFour.Cells];
+    private readonly float[] _obs = new float[policy.ObservationSize]; // 84 or 210: a model trained on the plain planes still plays
     private readonly bool[] _mask = new bool[ConnectFour.Columns];
     private readonly float[] _action = new float[1];
     private readonly Rng _rng = rng ?? new Rng(0);
@@ -73,5 +73,39 @@ public sealed class PolicyPlayer(ActorCritic policy, bool deterministic = true, 
         if (deterministic) policy.Head.Mode(outputs, _action, _mask);
         else policy.Head.Sample(outputs, _rng, _action, _mask);
         return (int)_action[0];
+    }
+}
+
+/// <summary>
+/// Wraps a player and counts its one-move tactics, for diagnosis: positions where it could win at once and how often
+/// it did not, and positions where the opponent threatened to win at once (and it could not win itself) and how often
+/// it did not block.
+/// </summary>
+public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlayer
+{
+    public int WinsAvailable { get; private set; }
+    public int WinsMissed { get; private set; }
+    public int BlocksNeeded { get; private set; }
+    public int BlocksMissed { get; private set; }
+
+    public int ChooseMove(in ConnectFour board)
+    {
+        int move = player.ChooseMove(board);
+        int me = board.PlayerToMove;
+        ulong occupied = board.PiecesOf(0) | board.PiecesOf(1), landing = board.LandingCells;
+        ulong wins = ConnectFour.WinningCells(board.PiecesOf(me), occupied) & landing;
+        ulong blocks = ConnectFour.WinningCells(board.PiecesOf(1 - me), occupied) & landing;
+        ulong played = landing & (((1UL << ConnectFour.Rows) - 1) << (move * (ConnectFour.Rows + 1)));
+        if (wins != 0)
+        {
+            WinsAvailable++;
+            if ((wins & played) == 0) WinsMissed++;
+        }
+        else if (blocks != 0)
+        {
+            BlocksNeeded++;
+            if ((blocks & played) == 0) BlocksMissed++;
+        }
+        return move;
     }
 }

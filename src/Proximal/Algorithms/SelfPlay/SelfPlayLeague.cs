@@ -14,9 +14,12 @@ public interface ISelfPlayOptions
 /// <summary>
 /// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
 /// bounded pool of past snapshots (flat parameter copies, oldest replaced first). Each episode draws its slot once:
-/// the latest with probability latest_probability, else a uniformly chosen snapshot. Opponents SAMPLE their moves
-/// from their policy under the legal-move mask, one batched forward per slot in use. Everything random comes from the
-/// league's own generator, saved with the model with the pool, so a resumed run continues bit-exactly.
+/// the latest with probability latest_probability, else a snapshot: uniformly, or with pfsp_exponent &gt; 0 weighted
+/// towards those the learner still loses to (running scores kept per pool position from <see cref="GameEnded"/>).
+/// Opponents SAMPLE their moves from their policy under the legal-move mask (or, with probability
+/// opponent_random_move, play a uniformly random legal column), one batched forward per slot in use. Everything random
+/// comes from the league's own generator, saved with the model with the pool and the scores, so a resumed run
+/// continues bit-exactly.
 /// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
 /// already playing that position continue against the newer snapshot.</para>
 /// </summary>
@@ -25,6 +28,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
     private readonly ActorCritic _learner, _snapshotNet;
     private readonly SelfPlayOptions _options;
     private readonly float[][] _pool;
+    private readonly float[] _scores; // [pfsp] the learner's running score against each pool position
+    private readonly double[] _weights;
     private int _count, _next, _loaded = -1;
     private readonly Rng _rng;
     private readonly float[] _obs, _actions;
@@ -39,6 +44,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         if (!learner.Head.SupportsActionMasks) throw new NotSupportedException("Self-play needs a Discrete action space (legal-move masks).");
         _snapshotNet = new ActorCritic(learner.ObservationSpace, learner.ActionSpace, learner.Options, new Rng(0));
         _pool = new float[options.PoolSize][];
+        _scores = new float[options.PoolSize];
+        _weights = new double[options.PoolSize];
         _rng = new Rng(seed);
         _od = learner.ObservationSize;
         _ad = learner.OutputSize;
@@ -61,6 +68,7 @@ public sealed class SelfPlayLeague : IBatchOpponent
         var p = _learner.Parameters.Values;
         var slot = _pool[_next] ??= new float[p.Length];
         p.CopyTo(slot, 0);
+        _scores[_next] = 0.5f;
         if (_loaded == _next) _loaded = -1;
         _next = (_next + 1) % _pool.Length;
         _count = Math.Min(_count + 1, _pool.Length);
@@ -75,7 +83,24 @@ public sealed class SelfPlayLeague : IBatchOpponent
     public int DrawSlot()
     {
         double u = _rng.NextDouble();
-        return u < _options.LatestProbability ? 0 : 1 + _rng.NextInt(_count);
+        if (u < _options.LatestProbability) return 0;
+        if (_options.PfspExponent == 0) return 1 + _rng.NextInt(_count);
+        double total = 0;
+        for (int k = 0; k < _count; k++) total += _weights[k] = Math.Pow(1.0 - _scores[k], _options.PfspExponent) + 0.01;
+        double x = _rng.NextDouble() * total;
+        for (int k = 0; k < _count - 1; k++)
+            if ((x -= _weights[k]) < 0) return 1 + k;
+        return _count;
+    }
+
+    /// <summary>[pfsp] The learner's running score against pool position <paramref name="k"/> (½ before any game).</summary>
+    public float Score(int k) => (uint)k < (uint)_count ? _scores[k] : throw new ArgumentOutOfRangeException(nameof(k));
+
+    public void GameEnded(int slot, float learnerScore)
+    {
+        if (slot < 1 || slot > _count) return; // the latest policy: no score kept
+        ref float s = ref _scores[slot - 1];
+        s += (float)_options.PfspScoreRate * (learnerScore - s);
     }
 
     public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
@@ -103,8 +128,21 @@ public sealed class SelfPlayLeague : IBatchOpponent
             net.Head.Sample(outputs, _rng, _actions.AsSpan(0, k), _mask.AsSpan(0, k * _ad));
             for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
         }
+        if (_options.OpponentRandomMove > 0) // [exploration] drawn after the policy's moves so the policy draws are unchanged
+            for (int i = 0; i < b; i++)
+                if (_rng.NextDouble() < _options.OpponentRandomMove) actions[i] = RandomLegal(legal.Slice(i * _ad, _ad));
         for (int i = 0; i < b; i++)
             if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
+    }
+
+    private int RandomLegal(ReadOnlySpan<bool> legal)
+    {
+        int n = 0;
+        foreach (bool l in legal) if (l) n++;
+        if (n == 0) throw new ArgumentException("A row of the legal-move mask allows no move.");
+        int pick = _rng.NextInt(n);
+        for (int c = 0; ; c++)
+            if (legal[c] && pick-- == 0) return c;
     }
 
     public void Save(ModelStateWriter writer)
@@ -113,6 +151,7 @@ public sealed class SelfPlayLeague : IBatchOpponent
         var flat = new float[_count * p];
         for (int k = 0; k < _count; k++) _pool[k].CopyTo(flat, k * p);
         writer.Add(new ModelArray("selfplay/pool", flat));
+        writer.Add(new ModelArray("selfplay/scores", _scores[.._count]));
         writer.Metadata["selfplay_pool_count"] = _count;
         writer.Metadata["selfplay_pool_next"] = _next;
         writer.AddRng("selfplay", _rng);
@@ -126,6 +165,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         int p = _learner.Parameters.Count;
         var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
         for (int k = 0; k < count; k++) flat.Slice(k * p, p).CopyTo(_pool[k] ??= new float[p]);
+        Array.Fill(_scores, 0.5f);
+        if (reader.Model.Contains("selfplay/scores")) reader.Model.GetFloat32("selfplay/scores", count).Span.CopyTo(_scores); // older files: ½ each
         _count = count;
         _next = next;
         _loaded = -1;

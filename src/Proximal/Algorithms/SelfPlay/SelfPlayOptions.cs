@@ -20,5 +20,29 @@ public sealed class SelfPlayOptions
     /// <summary>Games per colour against each reference player in a rating.</summary>
     [Range(1, 10_000)] public int EvalGames { get; set; } = 20;
 
+    /// <summary>
+    /// How a past snapshot is chosen when the latest policy is not: 0 = uniformly (OpenAI Five); p &gt; 0 =
+    /// prioritised fictitious self-play (AlphaStar, Vinyals et al. 2019, its f_hard): snapshot k with weight
+    /// (1 − s_k)^p + 0.01, where s_k is the learner's running score against it (win 1, draw ½, loss 0; an exponential
+    /// average over its games, starting at ½). Snapshots the learner still loses to are played more, so it cannot
+    /// forget how to beat them (the cycling of docs/selfplay-connect-four.md).
+    /// </summary>
+    [Range(0, 10)] public double PfspExponent { get; set; }
+    /// <summary>Weight of a new game in the running score s_k of <see cref="PfspExponent"/>.</summary>
+    [Range(0, 1)] public double PfspScoreRate { get; set; } = 0.05;
+
+    /// <summary>
+    /// Probability that an opponent's move (any slot) is a uniformly random legal column instead of its policy's. The
+    /// learner then meets positions off the narrow lines that two near-deterministic selves keep replaying, and is paid
+    /// for punishing mistakes (a win left open), which the references test. 0 by default.
+    /// </summary>
+    [Range(0, 1)] public double OpponentRandomMove { get; set; }
+
+    /// <summary>
+    /// Show half of the learner's games to it mirrored left–right (ConnectFourSelfPlayVecEnv.Mirror): the board is
+    /// symmetric, so this is exact augmentation that costs nothing. Off by default (runs before it existed replay).
+    /// </summary>
+    public bool Mirror { get; set; }
+
     public SelfPlayOptions Clone() => (SelfPlayOptions)MemberwiseClone();
 }

@@ -75,26 +75,78 @@ public struct ConnectFour
     /// <summary>True when the board is full.</summary>
     public readonly bool IsFull => _occupied == FullBoard;
 
+    /// <summary>Floats in the plain observation: two planes of 42 (own pieces, opponent's pieces).</summary>
+    public const int PiecePlanesSize = 2 * Cells;
     /// <summary>
-    /// The board as the player to move sees it, 2 × 42 floats: plane 0 = that player's own pieces, plane 1 = the
-    /// opponent's, each row-major with row 0 at the bottom (index row·7 + column). Both players therefore learn
-    /// one policy: "me" and "them", never "first" and "second".
+    /// Floats in the observation with tactical feature planes (what ConnectFour-v0 gives): five planes of 42.
+    /// </summary>
+    public const int FeaturePlanesSize = 5 * Cells;
+
+    /// <summary>
+    /// The board as the player to move sees it. Both players therefore learn one policy: "me" and "them", never
+    /// "first" and "second". The length of <paramref name="observation"/> picks the encoding:
+    /// <see cref="PiecePlanesSize"/> (84) writes planes 0–1, <see cref="FeaturePlanesSize"/> (210) all five:
+    /// <list type="number">
+    /// <item>plane 0: that player's own pieces;</item>
+    /// <item>plane 1: the opponent's pieces;</item>
+    /// <item>plane 2: the empty cells where the player's own piece would complete four (its threats, <see cref="WinningCells"/>);</item>
+    /// <item>plane 3: the same for the opponent;</item>
+    /// <item>plane 4: the cells a piece would land in now (the lowest empty cell of every column that is not full).</item>
+    /// </list>
+    /// Each plane is row-major with row 0 at the bottom (index row·7 + column).
+    /// <para>WHY planes 2–4: an MLP on the pieces alone has to learn each "three with an open end" pattern separately
+    /// for every place on the board, and self-play did not find them in the time available (docs/selfplay-connect-four.md).
+    /// These planes are a static function of the position, not a search: "win now" is plane 2 ∩ plane 4, "must block"
+    /// plane 3 ∩ plane 4, "do not play under the opponent's threat" plane 3 one row above plane 4.</para>
     /// </summary>
     public readonly void WriteObservation(Span<float> observation) => WriteObservation(observation, PlayerToMove);
 
-    /// <summary>The board as <paramref name="perspective"/> (0 or 1) sees it: plane 0 its pieces, plane 1 the other player's.</summary>
+    /// <summary>The board as <paramref name="perspective"/> (0 or 1) sees it, in the encoding of <see cref="WriteObservation(Span{float})"/>.</summary>
     public readonly void WriteObservation(Span<float> observation, int perspective)
     {
-        if (observation.Length != 2 * Cells) throw new ArgumentException($"observation has {observation.Length} values; Connect Four writes {2 * Cells}.", nameof(observation));
+        if (observation.Length != PiecePlanesSize && observation.Length != FeaturePlanesSize)
+            throw new ArgumentException($"observation has {observation.Length} values; Connect Four writes {PiecePlanesSize} (pieces) or {FeaturePlanesSize} (pieces and feature planes).", nameof(observation));
         if ((uint)perspective > 1) throw new ArgumentOutOfRangeException(nameof(perspective), perspective, "A player is 0 or 1.");
         ulong own = PiecesOf(perspective), other = PiecesOf(1 - perspective);
+        WritePlane(observation.Slice(0, Cells), own);
+        WritePlane(observation.Slice(Cells, Cells), other);
+        if (observation.Length == PiecePlanesSize) return;
+        WritePlane(observation.Slice(2 * Cells, Cells), WinningCells(own, _occupied));
+        WritePlane(observation.Slice(3 * Cells, Cells), WinningCells(other, _occupied));
+        WritePlane(observation.Slice(4 * Cells, Cells), LandingCells);
+    }
+
+    /// <summary>The cells a piece would land in now: the lowest empty cell of each column that is not full.</summary>
+    public readonly ulong LandingCells => (_occupied + BottomRow) & FullBoard;
+
+    /// <summary>
+    /// The empty cells (playable now or not) where a piece of the player holding <paramref name="pieces"/> would
+    /// complete four in a line, given the occupied cells <paramref name="occupied"/>. Shift form of the line test: for
+    /// each direction, a cell wins when the three cells on one side, or two on one side and one on the other, are the
+    /// player's.
+    /// </summary>
+    public static ulong WinningCells(ulong pieces, ulong occupied)
+    {
+        ulong p = pieces;
+        ulong r = (p << 1) & (p << 2) & (p << 3); // vertical: only three below can be filled
+        ReadOnlySpan<int> shifts = [Stride, Stride + 1, Stride - 1];
+        foreach (int s in shifts)
+        {
+            ulong p2 = (p << s) & (p << (2 * s));
+            r |= p2 & (p << (3 * s));
+            r |= p2 & (p >> s);
+            p2 = (p >> s) & (p >> (2 * s));
+            r |= p2 & (p << s);
+            r |= p2 & (p >> (3 * s));
+        }
+        return r & FullBoard & ~occupied;
+    }
+
+    private static void WritePlane(Span<float> plane, ulong bits)
+    {
         for (int r = 0; r < Rows; r++)
             for (int c = 0; c < Columns; c++)
-            {
-                ulong bit = 1UL << (c * Stride + r);
-                observation[r * Columns + c] = (own & bit) != 0 ? 1f : 0f;
-                observation[Cells + r * Columns + c] = (other & bit) != 0 ? 1f : 0f;
-            }
+                plane[r * Columns + c] = (bits >> (c * Stride + r) & 1) != 0 ? 1f : 0f;
     }
 
     /// <summary>The legal moves as a mask of 7 (true = the column is not full).</summary>

@@ -21,7 +21,7 @@ public sealed class ConnectFourEnv : IEnv, IActionMaskProvider
 
     public ConnectFourEnv(IConnectFourPlayer? opponent = null) => _opponent = opponent ?? new RandomPlayer(_rng);
 
-    public Space ObservationSpace { get; } = new Box(0f, 1f, 2 * ConnectFour.Cells);
+    public Space ObservationSpace { get; } = new Box(0f, 1f, ConnectFour.FeaturePlanesSize);
     public Space ActionSpace { get; } = new Discrete(ConnectFour.Columns);
     public ReadOnlySpan<bool> LegalMask => _mask;
     ReadOnlySpan<bool> IActionMaskProvider.ActionMask => _mask;

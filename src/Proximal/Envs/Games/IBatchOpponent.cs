@@ -16,4 +16,7 @@ public interface IBatchOpponent
     /// Writes a legal action index per row into <paramref name="actions"/> [B].
     /// </summary>
     void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions);
+
+    /// <summary>Called when a game against slot <paramref name="slot"/> ends: the learner's score, 1 win, ½ draw, 0 loss.</summary>
+    void GameEnded(int slot, float learnerScore) { }
 }

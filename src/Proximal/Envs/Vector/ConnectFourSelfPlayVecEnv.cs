@@ -11,17 +11,22 @@ namespace Proximal.Envs.Vector;
 /// <para>Colours: env i's k-th episode (k from 0 since Reset) has the learner moving first when (i + k) is even, so
 /// both colours are played equally often. When the learner moves second, the opponent's opening move is made
 /// before the learner's first observation.</para>
-/// <para>Observation: the 84 floats of <see cref="ConnectFour.WriteObservation(Span{float})"/> from the learner's
+/// <para>Observation: the 210 floats (five planes) of <see cref="ConnectFour.WriteObservation(Span{float})"/> from the learner's
 /// side (own pieces, opponent's pieces); action: Discrete(7), the column. <see cref="VecEnv.ActionMasks"/> [N × 7]
 /// gives the legal columns of the current observations.</para>
 /// <para>Rewards: +1 when the learner's move wins, −1 when the opponent's reply wins, 0 for a draw and every other
 /// step; each of these ends the episode (terminated). An illegal learner move (full column, or not an integer
 /// 0..6), which a masked policy never makes, loses at once: −1, terminated.</para>
+/// <para>Mirroring (<see cref="Mirror"/>, off by default): the board is left–right symmetric, so a position and its
+/// mirror image have mirrored best moves. With it on, env i's k-th episode is shown to the learner mirrored when
+/// ⌊(i + k) / 2⌋ is odd — column c appears as column 6 − c in its observations and masks, and its action a is played
+/// in column 6 − a — so each colour is played mirrored and unmirrored equally often and the data is symmetric. The
+/// opponent always sees the board as it is; the rule needs no state of its own, so resume stays exact.</para>
 /// <para>Without an opponent attached, a uniformly random one is used (its generator is seeded by Reset).</para>
 /// </summary>
 public sealed class ConnectFourSelfPlayVecEnv : VecEnv
 {
-    private const int Od = 2 * ConnectFour.Cells, Ad = ConnectFour.Columns;
+    private const int Od = ConnectFour.FeaturePlanesSize, Ad = ConnectFour.Columns;
     private readonly ConnectFour[] _boards;
     private readonly int[] _learner, _slot;
     private readonly long[] _episode;
@@ -62,6 +67,12 @@ public sealed class ConnectFourSelfPlayVecEnv : VecEnv
     /// <summary>Who moves for the other side; null for the built-in uniform-random opponent.</summary>
     public IBatchOpponent? Opponent { get; set; }
 
+    /// <summary>Show every other pair of episodes mirrored to the learner (see the type's remarks); set before Reset.</summary>
+    public bool Mirror { get; set; }
+
+    /// <summary>True when env <paramref name="i"/>'s current episode is shown to the learner mirrored.</summary>
+    public bool IsMirrored(int i) => Mirror && (((i + _episode[i]) >> 1) & 1) == 1;
+
     /// <summary>The board of env <paramref name="i"/> (a copy) and which player (0 = first) the learner is in its current episode.</summary>
     public (ConnectFour Board, int LearnerPlayer) Game(int i) => (_boards[i], _learner[i]);
 
@@ -92,7 +103,8 @@ public sealed class ConnectFourSelfPlayVecEnv : VecEnv
             _pending[i] = false;
             float a = actions[i];
             int column = (int)a;
-            if (a != column || !_boards[i].IsLegal(column)) { rewards[i] = -1f; terminated[i] = true; continue; }
+            if (a == column && IsMirrored(i)) column = ConnectFour.Columns - 1 - column;
+            if (a != (int)a || !_boards[i].IsLegal(column)) { rewards[i] = -1f; terminated[i] = true; continue; }
             switch (_boards[i].Play(column))
             {
                 case GameOutcome.Win: rewards[i] = 1f; terminated[i] = true; break;
@@ -107,7 +119,9 @@ public sealed class ConnectFourSelfPlayVecEnv : VecEnv
         {
             _pending[i] = false;
             if (!terminated[i]) continue;
+            Opponent?.GameEnded(_slot[i], rewards[i] > 0 ? 1f : rewards[i] < 0 ? 0f : 0.5f);
             _boards[i].WriteObservation(_final.AsSpan(i * Od, Od), _learner[i]);
+            if (IsMirrored(i)) MirrorView(_final.AsSpan(i * Od, Od), Span<bool>.Empty);
             _hasFinal[i] = true;
             _episode[i]++;
             _pending[i] = BeginEpisode(i);
@@ -160,6 +174,15 @@ public sealed class ConnectFourSelfPlayVecEnv : VecEnv
     {
         _boards[i].WriteObservation(observations.Slice(i * Od, Od));
         _boards[i].WriteLegalMask(_masks.AsSpan(i * Ad, Ad));
+        if (IsMirrored(i)) MirrorView(observations.Slice(i * Od, Od), _masks.AsSpan(i * Ad, Ad));
+    }
+
+    /// <summary>Reverses the columns of every plane of an observation and of a legal-move mask, in place.</summary>
+    public static void MirrorView(Span<float> observation, Span<bool> mask)
+    {
+        const int W = ConnectFour.Columns;
+        for (int row = 0; row < observation.Length / W; row++) observation.Slice(row * W, W).Reverse();
+        mask.Reverse();
     }
 
     // Words are split into 32-bit halves so each is exactly representable as a double.
@@ -202,7 +225,11 @@ public sealed class ConnectFourSelfPlayVecEnv : VecEnv
         _started = true;
     }
 
-    private void WriteLearnerViewMasksOnly(int i) => _boards[i].WriteLegalMask(_masks.AsSpan(i * Ad, Ad));
+    private void WriteLearnerViewMasksOnly(int i)
+    {
+        _boards[i].WriteLegalMask(_masks.AsSpan(i * Ad, Ad));
+        if (IsMirrored(i)) _masks.AsSpan(i * Ad, Ad).Reverse();
+    }
 
     public override void Dispose() { }
 
