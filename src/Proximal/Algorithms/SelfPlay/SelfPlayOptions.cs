@@ -25,7 +25,7 @@ public sealed class SelfPlayOptions
     /// prioritised fictitious self-play (AlphaStar, Vinyals et al. 2019, its f_hard): snapshot k with weight
     /// (1 − s_k)^p + 0.01, where s_k is the learner's running score against it (win 1, draw ½, loss 0; an exponential
     /// average over its games, starting at ½). Snapshots the learner still loses to are played more, so it cannot
-    /// forget how to beat them (the cycling of docs/selfplay-connect-four.md).
+    /// forget how to beat them (the cycling of docs/benchmarks.md, "Self-play on Connect Four, round 3").
     /// </summary>
     [Range(0, 10)] public double PfspExponent { get; set; }
     /// <summary>Weight of a new game in the running score s_k of <see cref="PfspExponent"/>.</summary>

@@ -95,7 +95,7 @@ public struct ConnectFour
     /// </list>
     /// Each plane is row-major with row 0 at the bottom (index row·7 + column).
     /// <para>WHY planes 2–4: an MLP on the pieces alone has to learn each "three with an open end" pattern separately
-    /// for every place on the board, and self-play did not find them in the time available (docs/selfplay-connect-four.md).
+    /// for every place on the board, and self-play did not find them in the time available (docs/benchmarks.md, "Self-play on Connect Four, round 3").
     /// These planes are a static function of the position, not a search: "win now" is plane 2 ∩ plane 4, "must block"
     /// plane 3 ∩ plane 4, "do not play under the opponent's threat" plane 3 one row above plane 4.</para>
     /// </summary>
