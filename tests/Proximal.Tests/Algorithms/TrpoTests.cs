@@ -270,6 +270,44 @@ public class TrpoTests
     }
 
     /// <summary>
+    /// The Gaussian log-std is part of the policy step. Its block of the Fisher is (2 + λ)·I and decoupled from the
+    /// mean's parameters, so the step moves log σ_j by about β·g_j/(2 + λ), with g_j = mean_i A_i((a_ij − μ_ij)²/σ_j² − 1)
+    /// computed here independently in float64. (A bug zeroed g's log-std part after it was written: σ stayed 1.)
+    /// </summary>
+    [Fact]
+    public void TheStepMovesTheGaussianLogStdAlongItsNaturalGradient()
+    {
+        var o = Small(); o.VfEpochs = 0; o.CgDamping = 1e-3; o.MaxKl = 1e-4;
+        using var trpo = Trpo.Create("Pendulum-v1", o);
+        var before = trpo.Policy.Parameters.Values.Select(x => (double)x).ToArray();
+        trpo.Learn(128); // one rollout and one step
+        var after = trpo.Policy.Parameters.Values.Select(x => (double)x).ToArray();
+        Assert.Equal(0, trpo.Metrics["train/line_search_steps"]);
+
+        var reference = new TrustRegionPolicyReference(trpo.Policy);
+        var buffer = trpo.RolloutForTests;
+        int b = buffer.Count, d = reference.OutputSize;
+        var obs = buffer.Observations.Select(x => (double)x).ToArray();
+        var mu = reference.ActorOutputs(before, obs, b);
+        var logStd0 = reference.LogStd(before); var logStd1 = reference.LogStd(after);
+        var adv = buffer.Advantages.Take(b).Select(x => (double)x).ToArray();
+        double mean = adv.Average(), std = Math.Sqrt(adv.Select(x => (x - mean) * (x - mean)).Average());
+        for (int j = 0; j < d; j++)
+        {
+            double var0 = Math.Exp(2 * logStd0[j]), g = 0;
+            for (int i = 0; i < b; i++)
+            {
+                double diff = buffer.Actions[i * d + j] - mu[i * d + j];
+                g += (adv[i] - mean) / (std + 1e-8) * (diff * diff / var0 - 1);
+            }
+            g /= b;
+            double expected = trpo.Metrics["train/step_size"] * g / (2 + o.CgDamping), moved = logStd1[j] - logStd0[j];
+            Assert.True(moved != 0, $"log σ[{j}] did not move (expected about {expected:G4})");
+            Assert.InRange(moved / expected, 0.5, 2.0);
+        }
+    }
+
+    /// <summary>
     /// line_search_kl_tolerance and fisher_subsample reach the step: with δ so large that the full step overshoots
     /// (KL between δ and 1.5·δ at least once over the updates), tolerance 1.5 accepts steps the paper's bound
     /// would shrink, and the KL stays within 1.5·δ. With the Fisher on every 4th state the step is still a

@@ -109,8 +109,10 @@ public sealed class Trpo : OnPolicyAlgorithm
         head.LogProb(oldOutputs, Buffer.Actions, _oldLogProb);
         for (int i = 0; i < b; i++) _gradLogProb[i] = _advantages[i] / b;
         Array.Clear(_gradOutputs);
-        head.LogProbBackward(oldOutputs, Buffer.Actions, _gradLogProb, _gradOutputs);
+        // Zero first: LogProbBackward writes the Gaussian log-std's gradient straight into the parameter gradients
+        // (zeroing after it erased that part of g, so the log-std never moved: std stayed 1 for the whole run).
         parameters.ZeroGradients();
+        head.LogProbBackward(oldOutputs, Buffer.Actions, _gradLogProb, _gradOutputs);
         Policy.BackwardActor(_gradOutputs);
         ReduceGradients(); // [distributed] g averaged over the ranks
         parameters.Gradients.CopyTo(_g, 0);
