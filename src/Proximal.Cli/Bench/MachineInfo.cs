@@ -29,7 +29,7 @@ public sealed record MachineInfo(
     /// <summary>
     /// The tier <c>Proximal.Numerics.Gemm</c> picks (its <c>BestTier</c>, internal to the core): Vector512 when the JIT
     /// accelerates Vector512, else Vector256 when it accelerates Vector256, else scalar. The same test, so the same answer
-    /// (including under DOTNET_EnableAVX512F=0 or DOTNET_PreferredVectorBitWidth, which change IsHardwareAccelerated).
+    /// (including under DOTNET_EnableAVX512=0 — .NET 10's switch; EnableAVX512F is no longer read — or DOTNET_PreferredVectorBitWidth, which change IsHardwareAccelerated).
     /// </summary>
     public static string CurrentGemmTier =>
         Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";

@@ -110,6 +110,8 @@ public class AcktrTests
         for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
         kl /= b;
         Assert.InRange(kl, 0.4 * o.MaxKl, 2.5 * o.MaxKl);
+        // The update's own measurement of that KL (train/kl, float32 outputs) agrees with the float64 one.
+        Assert.Equal(kl, acktr.Metrics["train/kl"], 0.02 * kl);
 
         int changed = 0;
         foreach (var s in acktr.Policy.Parameters.Slices)
@@ -169,13 +171,47 @@ public class AcktrTests
     }
 
     [Theory]
-    [InlineData("CartPole-v1", false, 1, 0)]
-    [InlineData("Pendulum-v1", true, 3, 10)]
-    public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun(string env, bool normalize, int inverseEvery, int statsRows)
+    [InlineData(0.002, 0.0005, 0.03, 0.045)]  // KL below desired/2: ×1.5
+    [InlineData(0.002, 0.0041, 0.03, 0.02)]   // above 2·desired: ÷1.5
+    [InlineData(0.002, 0.001, 0.03, 0.03)]    // the band's edges keep it
+    [InlineData(0.002, 0.004, 0.03, 0.03)]
+    [InlineData(0.002, 0.0, 0.9, 1.0)]        // never above 1 (Baselines' max_stepsize)
+    [InlineData(0.002, 1.0, 1.2e-8, 1e-8)]    // never below 1e-8
+    public void TheAdaptiveStepSizeFollowsBaselinesRule(double desired, double measured, double before, double after) =>
+        Assert.Equal(after, Acktr.AdaptStepSize(before, measured, desired), 12);
+
+    [Fact]
+    public void WithDesiredKlTheStepSizeIsSteeredByTheMeasuredKlOfEachUpdate()
+    {
+        // A large max_kl so that the adapted step size, not the trust region, sets most steps; the log of every update is
+        // replayed through the rule: each step size follows from the previous one and the KL that update measured.
+        var o = Small(); o.DesiredKl = 0.002; o.LearningRate = 0.03; o.MaxKl = 0.05; o.AnnealLr = false;
+        using var acktr = Acktr.Create("Pendulum-v1", o);
+        var log = new List<(double Kl, double Step, double Eta)>();
+        acktr.Learn(20 * 32, [new LambdaCallback((a, m) => { log.Add((m["train/kl"], m["train/adaptive_step_size"], m["train/step_size"])); return true; })]);
+        Assert.Equal(20, log.Count);
+        double step = o.LearningRate;
+        foreach (var (kl, adapted, eta) in log)
+        {
+            Assert.True(eta <= step * (1 + 1e-12), $"η {eta} above the cap {step}");
+            step = Acktr.AdaptStepSize(step, kl, o.DesiredKl.Value);
+            Assert.Equal(step, adapted, 15);
+        }
+        Assert.Contains(log, e => e.Kl < 0.001 || e.Kl > 0.004); // the rule did act
+        Assert.NotEqual(o.LearningRate, log[^1].Step);
+    }
+
+    [Theory]
+    [InlineData("CartPole-v1", false, 1, 0, false)]
+    [InlineData("Pendulum-v1", true, 3, 10, false)]
+    [InlineData("Pendulum-v1", true, 2, 10, true)]
+    public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun(string env, bool normalize, int inverseEvery, int statsRows, bool adaptiveStep)
     {
         // Inverses refreshed every 3 updates: the resumed run must use the inverses of the factors as they were when saved;
-        // statistics from a random subset of the rollout: the subset's generator state must resume too.
+        // statistics from a random subset of the rollout: the subset's generator state must resume too; with desired_kl
+        // the adapted step size must resume too.
         var o = Small(); o.NormalizeObservation = normalize; o.NormalizeReward = normalize; o.KfacUpdateEvery = inverseEvery; o.KfacStatsBatchSize = statsRows;
+        if (adaptiveStep) { o.DesiredKl = 0.002; o.LearningRate = 0.03; o.MaxKl = 0.05; o.AnnealLr = false; }
         string dir = Directory.CreateTempSubdirectory("proximal-acktr-").FullName;
         try
         {
@@ -219,6 +255,7 @@ public class AcktrTests
         Assert.Contains("kfac_damping", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("kfac_damping: 0")).Message);
         Assert.Contains("max_kl", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("max_kl: -1")).Message);
         Assert.Contains("momentum", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("momentum: 1")).Message);
+        Assert.Contains("desired_kl", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("desired_kl: 0")).Message);
     }
 
     [Fact]

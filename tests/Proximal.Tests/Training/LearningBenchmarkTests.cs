@@ -132,4 +132,13 @@ public class LearningBenchmarkTests
         string perAlgorithm = LearningBenchmark.MarkdownTable(runs);
         Assert.Contains("| Hopper-v4 | 2 | 1,000 | 2000.0 ± 1000.0 | 1000, 3000 | 1913 | yes |", perAlgorithm); // TRPO's Baselines target
     }
+
+    [Theory]
+    [InlineData(2, 2, 6, 1)]   // two runs at once on two cores: one thread each
+    [InlineData(2, 2, 1, 2)]   // a lone run takes both cores for its update
+    [InlineData(2, 1, 4, 2)]   // one run at a time
+    [InlineData(16, 3, 9, 5)]  // cores left over are not split finer than whole threads
+    [InlineData(2, 4, 8, 1)]   // more runs than cores: never fewer than one thread
+    public void EachRunsUpdateGetsTheCoresNoOtherRunUses(int cores, int parallelism, int jobs, int expected) =>
+        Assert.Equal(expected, LearningBenchmark.RunThreads(cores, parallelism, jobs));
 }

@@ -38,7 +38,9 @@ public sealed class Acktr : OnPolicyAlgorithm
     // Whole-batch workspaces and flat vectors, allocated once.
     private readonly float[] _advantages, _gradOutputs, _gradValues, _sampledActions, _ones; // the last four: the sampled-target pass
     private readonly A2cLoss _loss;
-    private readonly float[] _g, _s, _velocity, _statsObs;
+    private readonly float[] _g, _s, _velocity, _statsObs, _oldOutputs, _kl;
+    /// <summary>The step size adapted to desired_kl (Baselines' stepsize); starts at learning_rate, saved with the model.</summary>
+    private double _adaptiveStepSize;
     private readonly int[] _indices;
     // The statistics on rows of the loss's forward pass (separate tanh/ReLU actor and critic, a subset of the rollout):
     // per K-FAC block the gathered layer inputs and the sampled targets' output gradients [m × in], [m × out], and the
@@ -68,6 +70,9 @@ public sealed class Acktr : OnPolicyAlgorithm
         _s = new float[n];
         _velocity = new float[n];
         _indices = new int[b];
+        _oldOutputs = new float[b * Policy.OutputSize];
+        _kl = new float[b];
+        _adaptiveStepSize = options.LearningRate;
         int statsRows = options.KfacStatsBatchSize is > 0 and var m && m < b ? m : 0;
         _statsObs = new float[statsRows * env.ObservationSize];
         _statsOutputs = new float[statsRows * Policy.OutputSize];
@@ -115,6 +120,7 @@ public sealed class Acktr : OnPolicyAlgorithm
     {
         base.SaveState(writer); // the policy
         writer.Add(new ModelArray("optimizer/momentum", _velocity.AsMemory()));
+        writer.Add(new ModelArray("optimizer/adaptive_step_size", new[] { _adaptiveStepSize }.AsMemory()));
         writer.Add(new ModelArray("kfac/counts", new[] { _kfac.StatisticsUpdates, _kfac.InverseUpdates }.AsMemory()));
         for (int i = 0; i < _kfac.Blocks.Count; i++)
         {
@@ -134,6 +140,14 @@ public sealed class Acktr : OnPolicyAlgorithm
         var velocity = model.GetFloat32("optimizer/momentum", _velocity.Length).Span;
         RequireFinite(reader, "optimizer/momentum", velocity);
         velocity.CopyTo(_velocity);
+        // Files written before desired_kl existed have no adapted step size: it then starts at learning_rate, as new runs do.
+        if (reader.Has("optimizer/adaptive_step_size"))
+        {
+            double step = model.GetFloat64("optimizer/adaptive_step_size", 1).Span[0];
+            if (!(step > 0) || !double.IsFinite(step))
+                throw new ModelFileException(reader.Path, $"model file {reader.Path}: array 'optimizer/adaptive_step_size' holds {step}; it must be a positive finite number.");
+            _adaptiveStepSize = step;
+        }
         var counts = model.GetInt64("kfac/counts", 2).Span;
         if (counts[0] < 0 || counts[1] < 0)
             throw new ModelFileException(reader.Path, $"model file {reader.Path}: array 'kfac/counts' holds negative counts; the K-FAC state is corrupt.");
@@ -167,9 +181,13 @@ public sealed class Acktr : OnPolicyAlgorithm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Train(double scheduleFraction)
     {
-        double lr = ScheduledLearningRate(scheduleFraction);
+        // With desired_kl the cap η_max is the step size adapted to the measured KL (Baselines' acktr_cont), else the
+        // (scheduled) learning rate.
+        double lr = Options.DesiredKl is null ? ScheduledLearningRate(scheduleFraction) : _adaptiveStepSize;
         int b = Buffer.Count;
         var parameters = Policy.Parameters;
+        var head = Policy.Head;
+        head.SnapshotOld(); // π_old's log-std, for the measured KL after the step
 
         // Advantages: GAE(γ, λ) from the rollout (λ = 1: n-step returns), optionally normalised.
         Buffer.Advantages.CopyTo(_advantages, 0);
@@ -213,6 +231,8 @@ public sealed class Acktr : OnPolicyAlgorithm
             (parts, norm) = LossGradient(outputs, values);
         }
         _statisticsTicks += t1 - t0;
+        // π_old's outputs on the whole rollout (the loss's forward pass), for the KL the step really makes.
+        outputs.Slice(0, b * Policy.OutputSize).CopyTo(_oldOutputs);
         t1 = Stopwatch.GetTimestamp();
         if ((_kfac.StatisticsUpdates - 1) % Options.KfacUpdateEvery == 0) _kfac.RefreshInverses();
         t2 = Stopwatch.GetTimestamp();
@@ -244,12 +264,22 @@ public sealed class Acktr : OnPolicyAlgorithm
             theta[i] -= stepSize * _velocity[i];
         }
 
+        // 5. The KL the step really made, mean_s KL(π_old ‖ π_new) over the rollout (the trust region bounds only the
+        // quadratic model's prediction of it); with desired_kl it steers the next step size, as in Baselines.
+        head.Kl(_oldOutputs, Policy.ActorOutputs(Buffer.Observations, b), _kl);
+        double measuredKl = 0;
+        for (int i = 0; i < b; i++) measuredKl += _kl[i];
+        measuredKl /= b;
+        if (Options.DesiredKl is { } desiredKl) _adaptiveStepSize = AdaptStepSize(_adaptiveStepSize, measuredKl, desiredKl);
+
         IterationMetrics["train/policy_loss"] = parts.Policy;
         IterationMetrics["train/value_loss"] = parts.Value;
         IterationMetrics["train/entropy"] = parts.Entropy;
         IterationMetrics["train/grad_norm"] = norm;
         IterationMetrics["train/step_size"] = eta;
         IterationMetrics["train/predicted_kl"] = 0.5 * eta * eta * gTs;
+        IterationMetrics["train/kl"] = measuredKl;
+        if (Options.DesiredKl is not null) IterationMetrics["train/adaptive_step_size"] = _adaptiveStepSize;
         IterationMetrics["train/explained_variance"] = Surrogate.ExplainedVariance(Buffer.Values, Buffer.Returns);
         IterationMetrics["train/learning_rate"] = lr;
         if (Policy.LogStd.Length > 0)
@@ -258,6 +288,17 @@ public sealed class Acktr : OnPolicyAlgorithm
             foreach (float x in Policy.LogStd) s += x;
             IterationMetrics["train/std"] = Math.Exp(s / Policy.LogStd.Length);
         }
+    }
+
+    /// <summary>
+    /// Baselines' acktr_cont step-size rule: ÷1.5 when the measured KL exceeds 2·desired, ×1.5 when it is below
+    /// desired/2, unchanged in between; kept within [1e-8, 1].
+    /// </summary>
+    internal static double AdaptStepSize(double stepSize, double measuredKl, double desiredKl)
+    {
+        if (measuredKl > 2 * desiredKl) return Math.Max(1e-8, stepSize / 1.5);
+        if (measuredKl < desiredKl / 2) return Math.Min(1.0, stepSize * 1.5);
+        return stepSize;
     }
 
     /// <summary>

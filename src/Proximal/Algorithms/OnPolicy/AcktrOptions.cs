@@ -44,5 +44,14 @@ public sealed class AcktrOptions : OnPolicyOptions
     /// <summary>μ of the momentum applied to the trust-region-scaled natural gradient (Baselines: 0.9; 0 = plain steps).</summary>
     [Range(0, 1, MaxExclusive = true)] public double Momentum { get; set; } = 0.9;
 
+    /// <summary>
+    /// Baselines' acktr_cont desired_kl: when set, the step size adapts to the KL the update really made, measured after
+    /// each step as mean_s KL(π_old ‖ π_new) on the rollout: above 2·desired_kl it is divided by 1.5, below
+    /// desired_kl/2 multiplied by 1.5 (Baselines' constants), and it stays within [1e-8, 1] as there. The adapted step
+    /// size takes the place of the learning rate as the cap η_max of the trust-region rule (max_kl still bounds the
+    /// predicted KL of each step, as Baselines' clip_kl does). null (default): the fixed learning rate, the paper's rule.
+    /// </summary>
+    [Positive] public double? DesiredKl { get; set; }
+
     public new AcktrOptions Clone() => (AcktrOptions)base.Clone();
 }
