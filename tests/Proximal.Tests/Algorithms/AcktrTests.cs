@@ -126,6 +126,51 @@ public class AcktrTests
     }
 
     /// <summary>
+    /// critic_fit: adam — K-FAC covers the actor's layers only, the trust region bounds the actor's step alone (measured
+    /// in float64 as in the test above, with vf_coef large: it must not enter the step), and the critic is then fitted by
+    /// Adam: its squared error on the rollout's returns falls.
+    /// </summary>
+    [Theory]
+    [InlineData("CartPole-v1")]
+    [InlineData("Pendulum-v1")]
+    public void WithCriticFitAdamTheTrustRegionBoundsTheActorAloneAndAdamFitsTheCritic(string env)
+    {
+        var o = Small(); o.Momentum = 0; o.LearningRate = 0.9; o.AnnealLr = false; o.MaxKl = 1e-5; o.VfCoef = 5; o.EntCoef = 0; o.MaxGradNorm = null;
+        o.NSteps = 64; o.CriticFit = AcktrCriticFit.Adam; o.VfEpochs = 10; o.VfMinibatchSize = 32; o.VfLearningRate = 3e-3;
+        using var acktr = Acktr.Create(env, o);
+        Assert.Equal(o.Policy.HiddenSizes.Length + 1, acktr.Kfac.Blocks.Count); // the actor's layers, no critic block
+        var before = (float[])acktr.Policy.Parameters.Values.Clone();
+        acktr.Learn(128);
+        var after = acktr.Policy.Parameters.Values;
+        Assert.Equal(o.MaxKl, acktr.Metrics["train/predicted_kl"], 1e-9);
+
+        var reference = new TrustRegionPolicyReference(acktr.Policy);
+        var rollout = acktr.RolloutForTests;
+        var obs = rollout.Observations.Select(x => (double)x).ToArray();
+        int b = rollout.Count;
+        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
+        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
+        double kl = 0;
+        for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
+        kl /= b;
+        Assert.InRange(kl, 0.4 * o.MaxKl, 2.5 * o.MaxKl);
+
+        // The critic moved, by Adam, toward the returns.
+        double Error(float[] theta)
+        {
+            var saved = (float[])acktr.Policy.Parameters.Values.Clone();
+            theta.CopyTo(acktr.Policy.Parameters.Values, 0);
+            var v = acktr.Policy.Values(rollout.Observations, b).ToArray();
+            saved.CopyTo(acktr.Policy.Parameters.Values, 0);
+            double e = 0;
+            for (int i = 0; i < b; i++) e += (v[i] - rollout.Returns[i]) * (double)(v[i] - rollout.Returns[i]);
+            return e / b;
+        }
+        var afterCopy = (float[])after.Clone();
+        Assert.True(Error(afterCopy) < 0.97 * Error(before), $"critic error {Error(before)} → {Error(afterCopy)}");
+    }
+
+    /// <summary>
     /// On a subset of the rollout, the statistics back-propagate the subset's rows of the loss's forward pass instead
     /// of running a forward pass of their own: the same rows, targets and products, so the same factors, inverses and
     /// parameters to the bit — checked against the forward-pass path on both hidden activations, with 64-wide layers
@@ -202,16 +247,17 @@ public class AcktrTests
     }
 
     [Theory]
-    [InlineData("CartPole-v1", false, 1, 0, false)]
-    [InlineData("Pendulum-v1", true, 3, 10, false)]
-    [InlineData("Pendulum-v1", true, 2, 10, true)]
-    public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun(string env, bool normalize, int inverseEvery, int statsRows, bool adaptiveStep)
+    [InlineData("CartPole-v1", false, 1, 0, false, false)]
+    [InlineData("Pendulum-v1", true, 3, 10, false, false)]
+    [InlineData("Pendulum-v1", true, 2, 10, true, true)]
+    public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun(string env, bool normalize, int inverseEvery, int statsRows, bool adaptiveStep, bool adamCritic)
     {
         // Inverses refreshed every 3 updates: the resumed run must use the inverses of the factors as they were when saved;
         // statistics from a random subset of the rollout: the subset's generator state must resume too; with desired_kl
         // the adapted step size must resume too.
         var o = Small(); o.NormalizeObservation = normalize; o.NormalizeReward = normalize; o.KfacUpdateEvery = inverseEvery; o.KfacStatsBatchSize = statsRows;
         if (adaptiveStep) { o.DesiredKl = 0.002; o.LearningRate = 0.03; o.MaxKl = 0.05; o.AnnealLr = false; }
+        if (adamCritic) { o.CriticFit = AcktrCriticFit.Adam; o.VfMinibatchSize = 8; } // Adam's moments must resume too
         string dir = Directory.CreateTempSubdirectory("proximal-acktr-").FullName;
         try
         {
@@ -256,6 +302,11 @@ public class AcktrTests
         Assert.Contains("max_kl", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("max_kl: -1")).Message);
         Assert.Contains("momentum", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("momentum: 1")).Message);
         Assert.Contains("desired_kl", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("desired_kl: 0")).Message);
+        Assert.Contains("critic_fit", Assert.Throws<ConfigException>(() => ConfigBinder.Parse<AcktrOptions>("critic_fit: sgd")).Message);
+        var badMinibatch = ConfigBinder.Parse<AcktrOptions>("critic_fit: adam\nn_envs: 1\nn_steps: 2500\nvf_minibatch_size: 64");
+        Assert.Contains("vf_minibatch_size 64 does not divide", Assert.Throws<ConfigException>(badMinibatch.Validate).Message);
+        var shared = ConfigBinder.Parse<AcktrOptions>("critic_fit: adam\npolicy:\n  shared_trunk: true");
+        Assert.Contains("shared_trunk", Assert.Throws<ConfigException>(shared.Validate).Message);
     }
 
     [Fact]

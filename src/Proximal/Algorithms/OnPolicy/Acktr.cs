@@ -27,6 +27,9 @@ namespace Proximal.Algorithms.OnPolicy;
 /// <item>trust region: η = min(lr, √(2δ / gᵀs)), so the step's predicted KL ½·η²·sᵀF̂s (= ½·η²·gᵀs) is at most δ
 /// (the paper's rule); then momentum (Baselines': v ← μ·v + (η/lr)·s, θ ← θ − lr·(1 − μ)·v).</item>
 /// </list>
+/// Options beyond the paper, from Baselines' continuous ACKTR (acktr_cont): desired_kl adapts the step size to the
+/// KL each update really made; critic_fit: adam keeps the critic out of the natural-gradient step (K-FAC and the trust
+/// region then cover the actor alone) and fits it by Adam minibatches afterwards.
 /// Rollout, GAE, acting, the learn loop and the model file are shared with PPO, A2C and TRPO.
 /// </summary>
 public sealed class Acktr : OnPolicyAlgorithm
@@ -54,10 +57,13 @@ public sealed class Acktr : OnPolicyAlgorithm
         : this(ValidatedCopy(options), env, envId, ownsEnv) { }
 
     private Acktr(AcktrOptions options, VecEnv env, string? envId, bool ownsEnv)
-        : base(env, options, envId, ownsEnv, createAdam: false)
+        : base(env, options, envId, ownsEnv, createAdam: options.CriticFit == AcktrCriticFit.Adam)
     {
         Options = options;
-        _kfac = new Kfac(Policy.Linears, options.KfacStatsDecay, options.KfacDamping) { Threads = options.TrainThreads };
+        _actorLayers = options.Policy.SharedTrunk ? 0 : options.Policy.HiddenSizes.Length + 1;
+        // critic_fit: adam — K-FAC (and so the trust region) covers the actor's layers only; the critic has Adam.
+        var curvatureLayers = options.CriticFit == AcktrCriticFit.Adam ? Policy.Linears.Take(_actorLayers).ToArray() : Policy.Linears;
+        _kfac = new Kfac(curvatureLayers, options.KfacStatsDecay, options.KfacDamping) { Threads = options.TrainThreads };
         int b = Buffer.Count, n = Policy.Parameters.Count;
         _advantages = new float[b];
         _loss = new A2cLoss(b, Policy.OutputSize);
@@ -83,7 +89,6 @@ public sealed class Acktr : OnPolicyAlgorithm
             _statsInputs = blocks.Select(k => new float[statsRows * k.Layer.InputSize]).ToArray();
             _statsGradients = blocks.Select(k => new float[statsRows * k.OutputDim]).ToArray();
             _statsDx = new float[statsRows * blocks.Max(k => k.Layer.InputSize)];
-            _actorLayers = options.Policy.HiddenSizes.Length + 1;
         }
     }
 
@@ -272,6 +277,10 @@ public sealed class Acktr : OnPolicyAlgorithm
         measuredKl /= b;
         if (Options.DesiredKl is { } desiredKl) _adaptiveStepSize = AdaptStepSize(_adaptiveStepSize, measuredKl, desiredKl);
 
+        // 6. critic_fit: adam — the critic, fitted to the returns after the actor's step (as TRPO's).
+        if (Options.CriticFit == AcktrCriticFit.Adam)
+            parts = parts with { Value = FitValueFunction(Options.VfEpochs, Options.VfMinibatchSize, Options.VfLearningRate) };
+
         IterationMetrics["train/policy_loss"] = parts.Policy;
         IterationMetrics["train/value_loss"] = parts.Value;
         IterationMetrics["train/entropy"] = parts.Entropy;
@@ -309,7 +318,9 @@ public sealed class Acktr : OnPolicyAlgorithm
     {
         var parameters = Policy.Parameters;
         parameters.ZeroGradients();
-        var parts = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, Options.VfCoef);
+        // critic_fit: adam — the natural-gradient step is the actor's alone (vf_coef 0 here); the critic is fitted afterwards.
+        double vfCoef = Options.CriticFit == AcktrCriticFit.Adam ? 0 : Options.VfCoef;
+        var parts = _loss.AddGradient(Policy, outputs, values, Buffer.Actions, _advantages, Buffer.Returns, Options.EntCoef, vfCoef);
         double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
         if (!double.IsFinite(norm))
             throw new InvalidOperationException($"ACKTR update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or max_kl, or enable normalisation.");
@@ -352,9 +363,12 @@ public sealed class Acktr : OnPolicyAlgorithm
         var gradients = _statsGradients!;
         int layers = _kfac.Blocks.Count;
         _gradOutputs.AsSpan(0, m * p).CopyTo(gradients[_actorLayers - 1]);
-        _gradValues.AsSpan(0, m).CopyTo(gradients[layers - 1]);
         BackPropagateSampledTargets(0, _actorLayers - 1, m);     // the actor's layers
-        BackPropagateSampledTargets(_actorLayers, layers - 1, m); // the critic's
+        if (layers > _actorLayers)                                // the critic's (absent with critic_fit: adam)
+        {
+            _gradValues.AsSpan(0, m).CopyTo(gradients[layers - 1]);
+            BackPropagateSampledTargets(_actorLayers, layers - 1, m);
+        }
         _kfac.UpdateStatistics(_statsInputs!, gradients, m);
     }
 

@@ -53,5 +53,34 @@ public sealed class AcktrOptions : OnPolicyOptions
     /// </summary>
     [Positive] public double? DesiredKl { get; set; }
 
+    /// <summary>
+    /// How the critic learns. kfac (default, the ACKTR paper): one joint K-FAC step moves actor and critic inside one
+    /// trust region (the critic read as a unit-variance Gaussian). adam: the K-FAC step and its trust region cover the
+    /// actor alone, and the critic is fitted after it by vf_epochs epochs of Adam minibatches (vf_learning_rate) on
+    /// mean((V − R)²), as TRPO's is — Baselines' acktr_cont also keeps the critic out of the policy's step (it fits a
+    /// separate value network with an optimiser of its own). Needs separate actor and critic networks.
+    /// </summary>
+    public AcktrCriticFit CriticFit { get; set; } = AcktrCriticFit.Kfac;
+    /// <summary>critic_fit: adam — epochs of Adam minibatches over the rollout per update.</summary>
+    [Range(1, 1000)] public int VfEpochs { get; set; } = 5;
+    /// <summary>critic_fit: adam — samples per minibatch; N·T must be a multiple of it.</summary>
+    [Range(1, 1 << 24)] public int VfMinibatchSize { get; set; } = 64;
+    /// <summary>critic_fit: adam — Adam's learning rate for the critic (learning_rate is the K-FAC step's cap).</summary>
+    [Positive] public double VfLearningRate { get; set; } = 1e-3;
+
+    public override void Validate()
+    {
+        base.Validate();
+        if (CriticFit != AcktrCriticFit.Adam) return;
+        if (Policy.SharedTrunk)
+            throw new ConfigException("critic_fit: adam needs separate actor and critic networks: set policy.shared_trunk: false (the actor's natural-gradient step must not move the value function).");
+        long batch = (long)NEnvs * NSteps;
+        if (batch % VfMinibatchSize != 0 || VfMinibatchSize > batch)
+            throw new ConfigException($"vf_minibatch_size {VfMinibatchSize} does not divide the rollout batch n_envs × n_steps = {NEnvs} × {NSteps} = {batch}.");
+    }
+
     public new AcktrOptions Clone() => (AcktrOptions)base.Clone();
 }
+
+/// <summary>How ACKTR's critic learns: see <see cref="AcktrOptions.CriticFit"/>.</summary>
+public enum AcktrCriticFit { Kfac, Adam }

@@ -97,6 +97,57 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
     /// </summary>
     protected void ReduceGradients() => DataParallel?.AverageGradients(Policy.Parameters.Gradients);
 
+    // The value fit's workspaces, allocated at its first call (algorithms that never call it pay nothing).
+    private int[] _fitIndices = [];
+    private float[] _fitObs = [], _fitReturns = [], _fitGradValues = [];
+
+    /// <summary>
+    /// Fits the critic alone to the rollout's returns: <paramref name="epochs"/> epochs of shuffled Adam minibatches
+    /// on mean((V − R)²) (TRPO's value function; ACKTR's with critic_fit: adam). The actor's gradients stay 0, so Adam
+    /// leaves the actor exactly where it is. Returns the mean minibatch loss. N·T must be a multiple of the minibatch size.
+    /// </summary>
+    protected double FitValueFunction(int epochs, int minibatchSize, double lr)
+    {
+        int b = Buffer.Count, m = minibatchSize, od = Env.ObservationSize;
+        if (_fitIndices.Length != b) _fitIndices = new int[b];
+        if (_fitReturns.Length != m) { _fitObs = new float[m * od]; _fitReturns = new float[m]; _fitGradValues = new float[m]; }
+        var parameters = Policy.Parameters;
+        for (int i = 0; i < b; i++) _fitIndices[i] = i;
+        double sum = 0;
+        int steps = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            TrainRng.Shuffle(_fitIndices.AsSpan());
+            for (int start = 0; start < b; start += m)
+            {
+                for (int j = 0; j < m; j++)
+                {
+                    int k = _fitIndices[start + j];
+                    Buffer.Observations.AsSpan(k * od, od).CopyTo(_fitObs.AsSpan(j * od, od));
+                    _fitReturns[j] = Buffer.Returns[k];
+                }
+                parameters.ZeroGradients();
+                var values = Policy.Values(_fitObs, m);
+                double loss = 0;
+                for (int j = 0; j < m; j++)
+                {
+                    double err = (double)values[j] - _fitReturns[j];
+                    loss += err * err;
+                    _fitGradValues[j] = (float)(2 * err / m);
+                }
+                Policy.BackwardCritic(_fitGradValues);
+                ReduceGradients(); // [distributed]
+                double norm = _options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
+                if (!double.IsFinite(norm))
+                    throw new InvalidOperationException($"{Algorithm.ToUpperInvariant()} value-function update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower the critic's learning rate or enable normalisation.");
+                Optimizer.Step(lr);
+                sum += loss / m;
+                steps++;
+            }
+        }
+        return steps == 0 ? double.NaN : sum / steps;
+    }
+
     /// <summary>
     /// Advantage normalisation with the mean and std of the minibatch over all ranks. Distributed, after
     /// <see cref="PrepareMinibatchAdvantages"/> the statistics of this epoch's minibatches are already reduced (one

@@ -33,8 +33,6 @@ public sealed class Trpo : OnPolicyAlgorithm
     // Workspaces, allocated once: flat vectors have the parameter layout (their critic entries stay 0), the rest [B] or [B × P].
     private readonly float[] _g, _s, _fs, _r, _p, _ap, _thetaOld;
     private readonly float[] _advantages, _oldOutputs, _oldLogProb, _logProb, _gradLogProb, _gradOutputs, _kl;
-    private readonly int[] _indices;
-    private readonly float[] _mbObs, _mbReturns, _gradValues;
     private double _stepScale;
 
     private Trpo(VecEnv env, TrpoOptions options, string? envId, bool ownsEnv)
@@ -43,7 +41,7 @@ public sealed class Trpo : OnPolicyAlgorithm
     private Trpo(TrpoOptions options, VecEnv env, string? envId, bool ownsEnv) : base(env, options, envId, ownsEnv)
     {
         Options = options;
-        int n = Policy.Parameters.Count, b = Buffer.Count, pSize = Policy.OutputSize, m = options.VfMinibatchSize, od = env.ObservationSize;
+        int n = Policy.Parameters.Count, b = Buffer.Count, pSize = Policy.OutputSize;
         _fisher = new PolicyFisher(Policy);
         double damping = options.CgDamping;
         _dampedFisher = (v, result) =>
@@ -59,8 +57,6 @@ public sealed class Trpo : OnPolicyAlgorithm
         _advantages = new float[b]; _oldLogProb = new float[b]; _logProb = new float[b]; _gradLogProb = new float[b]; _kl = new float[b];
         _gradOutputs = new float[b * pSize];
         _oldOutputs = new float[b * pSize];
-        _indices = new int[b];
-        _mbObs = new float[m * od]; _mbReturns = new float[m]; _gradValues = new float[m];
     }
 
 
@@ -146,7 +142,7 @@ public sealed class Trpo : OnPolicyAlgorithm
 
         // 5. The value function: epochs of Adam minibatches on mean((V − R)²), critic-only.
         double lr = ScheduledLearningRate(scheduleFraction);
-        double valueLoss = FitValueFunction(lr);
+        double valueLoss = FitValueFunction(Options.VfEpochs, Options.VfMinibatchSize, lr);
 
         IterationMetrics["train/policy_gradient_norm"] = gNorm;
         IterationMetrics["train/cg_iterations"] = cgIters;
@@ -197,46 +193,6 @@ public sealed class Trpo : OnPolicyAlgorithm
             return (both[0] / dp.Size, both[1] / dp.Size);
         }
         return (surrogate / b, kl / b);
-    }
-
-    private double FitValueFunction(double lr)
-    {
-        int b = Buffer.Count, m = Options.VfMinibatchSize, od = Env.ObservationSize;
-        var parameters = Policy.Parameters;
-        for (int i = 0; i < b; i++) _indices[i] = i;
-        double sum = 0;
-        int steps = 0;
-        for (int epoch = 0; epoch < Options.VfEpochs; epoch++)
-        {
-            TrainRng.Shuffle(_indices.AsSpan());
-            for (int start = 0; start < b; start += m)
-            {
-                for (int j = 0; j < m; j++)
-                {
-                    int k = _indices[start + j];
-                    Buffer.Observations.AsSpan(k * od, od).CopyTo(_mbObs.AsSpan(j * od, od));
-                    _mbReturns[j] = Buffer.Returns[k];
-                }
-                parameters.ZeroGradients();
-                var values = Policy.Values(_mbObs, m);
-                double loss = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    double err = (double)values[j] - _mbReturns[j];
-                    loss += err * err;
-                    _gradValues[j] = (float)(2 * err / m);
-                }
-                Policy.BackwardCritic(_gradValues); // the actor's gradients stay 0, so Adam leaves the actor exactly where it is
-                ReduceGradients(); // [distributed]
-                double norm = Options.MaxGradNorm is { } maxNorm ? parameters.ClipGradientNorm(maxNorm) : parameters.GradientNorm();
-                if (!double.IsFinite(norm))
-                    throw new InvalidOperationException($"TRPO value-function update diverged: the gradient norm is {norm} at step {NumTimesteps}. Lower learning_rate or enable normalisation.");
-                Optimizer.Step(lr);
-                sum += loss / m;
-                steps++;
-            }
-        }
-        return steps == 0 ? double.NaN : sum / steps;
     }
 
     // ---------------------------------------------------------------- the pieces, testable on their own
