@@ -188,16 +188,16 @@ public static partial class Gemm
         private void RunTiled(int i0, int i1, int j0, int j1, int mr, int nr)
         {
             int rows = i1 - i0, cols = j1 - j0;
-            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its
-            // row stride is a page or more: then each k step touches a new page and the same L1 sets, which
-            // costs more than one packing pass once enough row tiles reuse the packed copy. A is read in place
-            // (an A row is a sequential stream), except Aᵀ with a page-sized stride, for the same reason.
-            // Measured on Zen 5: packing A rows (not transposed) or narrow B always lost to in-place reads.
+            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its strided
+            // panel would not fit L1 while enough row tiles reuse a packed copy (PackBPays, both SIMD tiers). A is read
+            // in place (an A row is a sequential stream), except Aᵀ whose strided panel would not fit L1 (AVX2) or
+            // whose stride is a page or more (AVX-512). Measured on Zen 5: packing A rows (not transposed) always lost
+            // to in-place reads.
             bool packB = packing switch
             {
                 Packing.Always => true,
                 Packing.Never => tb == Transpose.Yes,
-                _ => tier == Tier.V256 ? PackBOnAvx2(rows, mr) : tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
+                _ => PackBPays(rows, mr),
             };
             bool packA = packing switch
             {
@@ -239,7 +239,7 @@ public static partial class Gemm
                                 else if (jp < fullPanels) { bp = ColumnOfB(pc, jj); bStride = ldb; }
                                 else { bp = bufB; bStride = nr; }
                                 int ir0 = 0;
-                                if (tier == Tier.V256 && !wide && !transposedC && cw == nr && mb >= mr)
+                                if ((tier == Tier.V512 || tier == Tier.V256 && !wide) && !transposedC && cw == nr && mb >= mr)
                                 {
                                     // The panel's full row tiles in one kernel call (see Kernels256.Strip); the edge tile below.
                                     int full = mb / mr;
@@ -247,7 +247,8 @@ public static partial class Gemm
                                     if (packA) { ap0 = bufA; rs0 = 1; cs0 = mr; aStride = (nint)kb * mr; }
                                     else if (ta == Transpose.No) { ap0 = a + ic * lda + pc; rs0 = lda; cs0 = 1; aStride = mr * lda; }
                                     else { ap0 = a + (nint)pc * lda + ic; rs0 = 1; cs0 = lda; aStride = mr; }
-                                    Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    if (tier == Tier.V512) Kernels512.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    else Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
                                     ir0 = full * mr;
                                 }
                                 for (int ir = ir0; ir < mb; ir += mr)
@@ -289,15 +290,17 @@ public static partial class Gemm
         }
 
         /// <summary>
-        /// AVX2 tier (measured on Zen 3): B read in place at a row stride of 1 KiB (a 256-wide layer) puts every k step of
-        /// a 16-column panel in the same few L1 sets, so the panel streams from L2 at each row tile; packed, the kb×16 panel
-        /// is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
+        /// Both SIMD tiers (measured on Zen 3 with AVX2, then on Zen 5 with AVX-512): B read in place at a row stride of
+        /// 1 KiB (a 256-wide layer) puts every k step of a 16-column panel in the same few L1 sets, so the panel streams from
+        /// L2 at each row tile; packed, the kb×16 panel is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
         /// stride ld floats finds about 8 ways × 64 sets / (ld/16 lines) = 8192/ld lines of L1, and needs up to 2·kb:
         /// packing pays when kb·ld exceeds 4096 and more than four row tiles reuse the copy (a 256×256 B used by three or
         /// four row tiles ran at 54 % packed, 71 % in place; 64×64×64 at 77 % packed, 85 % in place). A transposed B is
-        /// always packed (the kernel needs op(B) rows contiguous).
+        /// always packed (the kernel needs op(B) rows contiguous). On Zen 5 (8×32 tiles, 48 KiB L1) the rule held too: with
+        /// Aᵀ also read in place at the same 1 KiB stride, both streams fought over the same L1 sets (256 TN 81 % in place,
+        /// 92 % packed; 256×256×17 TN 76 → 86 %), and packing B of 256 NN cost nothing (92–93 % either way).
         /// </summary>
-        private bool PackBOnAvx2(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
+        private bool PackBPays(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
 
         /// <summary>
         /// AVX2 tier: Aᵀ read in place touches a new row every k step, so by the same L1 rule it is packed when kb·lda
@@ -328,6 +331,11 @@ public static partial class Gemm
                             Avx.Store(d, Avx.LoadVector256(src));
                             Avx.Store(d + 8, Avx.LoadVector256(src + 8));
                         }
+                        else if (w == nr && nr == 32 && Vector512.IsHardwareAccelerated)
+                        {
+                            Vector512.Load(src).Store(d);
+                            Vector512.Load(src + 16).Store(d + 16);
+                        }
                         else if (w == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
                         else
                         {
@@ -340,14 +348,22 @@ public static partial class Gemm
                 {
                     // op(B)[p, j] = B[j, p]: a transpose. 8×8 blocks with AVX shuffles where possible
                     // (scalar transposing was the main cost of small Bᵀ products), scalar for the ragged rest.
+                    // A k not a multiple of 8 (17, 23: SAC's first layers) ends with one more block over the last 8 k steps,
+                    // overlapping the previous one: the overlapped values are written twice, the same both times, where the
+                    // scalar rest cost 7 strided loads per column (256×256×23 B transposed: 83 → 87 % on Zen 5).
                     float* src = b + (j0 + jp) * ldb + p0;
                     int p8 = 0, w8 = 0;
                     if (Avx.IsSupported)
                     {
                         p8 = kb & ~7; w8 = w & ~7;
+                        int tail = kb >= 8 && p8 < kb ? kb - 8 : -1;
                         for (int j = 0; j < w8; j += 8)
+                        {
                             for (int p = 0; p < p8; p += 8)
                                 Transpose8x8(src + j * ldb + p, ldb, panel + p * nr + j, nr);
+                            if (tail >= 0) Transpose8x8(src + j * ldb + tail, ldb, panel + tail * nr + j, nr);
+                        }
+                        if (tail >= 0) p8 = kb;
                     }
                     for (int p = 0; p < kb; p++)
                     {
