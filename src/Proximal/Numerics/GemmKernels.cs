@@ -52,6 +52,38 @@ public static partial class Gemm
         }
 
         /// <summary>
+        /// An edge tile of at most 4 rows (rows past <c>rows</c> re-read the last valid row): 8 accumulators, still enough
+        /// independent chains to keep both FMA pipes busy, at half the work of an 8-row tile. A C whose row count leaves
+        /// 1–4 over (Cᵀ of a 17-column C: 8 + 8 + 1) no longer pays a whole 8-row tile for them. Each element is the same
+        /// fused multiply-adds in the same k order as in <see cref="Tile"/>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Tile4(int kb, float* a, nint rs, nint cs, int rows, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
+        {
+            nint last = rows - 1;
+            float* a0 = a;
+            float* a1 = a + Math.Min(1, last) * rs;
+            float* a2 = a + Math.Min(2, last) * rs;
+            float* a3 = a + Math.Min(3, last) * rs;
+            Vector512<float> c00 = Vector512<float>.Zero, c01 = Vector512<float>.Zero, c10 = Vector512<float>.Zero, c11 = Vector512<float>.Zero, c20 = Vector512<float>.Zero, c21 = Vector512<float>.Zero, c30 = Vector512<float>.Zero, c31 = Vector512<float>.Zero;
+            nint off = 0;
+            for (int p = 0; p < kb; p++)
+            {
+                var b0 = Vector512.Load(b + 0); var b1 = Vector512.Load(b + 16);
+                var x0 = Vector512.Create(a0[off]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+                var x1 = Vector512.Create(a1[off]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+                var x2 = Vector512.Create(a2[off]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+                var x3 = Vector512.Create(a3[off]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+                off += cs;
+                b += ldb;
+            }
+            Store(c + 0 * ldc, alpha, beta, c00, c01);
+            Store(c + 1 * ldc, alpha, beta, c10, c11);
+            Store(c + 2 * ldc, alpha, beta, c20, c21);
+            Store(c + 3 * ldc, alpha, beta, c30, c31);
+        }
+
+        /// <summary>
         /// <paramref name="tiles"/> full 8×32 tiles down one B panel in one call: tile t reads A at a + t·aTileStride and
         /// writes C at c + t·8·ldc. The same arithmetic per element as <see cref="Tile"/>. A short k (17–23 steps of 8 cycles)
         /// cannot hide a per-tile call and row-pointer set-up (measured on Zen 5, 256×256×17: 77 → 87 % of peak).
