@@ -104,9 +104,9 @@ public static partial class Gemm
     /// shrinks by more than the transposed write-back costs (a scalar store per element: about k = 16 steps' worth, hence
     /// the margin and the floor on k), and only when A is stored transposed: then the swapped job reads A in place as its
     /// B, where otherwise it would have to transpose all of A into packed panels that few row tiles reuse (measured: a
-    /// loss). The AVX-512 tier's 8×32 tiles by the same rule (n = 17: 32 columns as stored, 8 + 8 rows and a 4-row edge tile
-    /// transposed; n = 23: 32 columns or 24 rows;
-    /// write-back 8×8 blocks at a time): on Zen 5, 256×17×256 A transposed rose from 41 to 66 %, 256×23×256 from 54 to 79 %.
+    /// loss). The AVX-512 tier's 8×32 tiles follow the same rule (n = 17: 32 columns as stored, or 8 + 8 rows and a 4-row
+    /// edge tile transposed; n = 23: 32 columns or 24 rows; the write-back goes 8×8 blocks at a time): on Zen 5,
+    /// 256×17×256 with A transposed rose from 41 to 66 % of peak, 256×23×256 from 54 to 79 %.
     /// </summary>
     private static bool TransposedPays(Tier tier, Transpose ta, int m, int n, int k)
     {
