@@ -82,7 +82,7 @@ public static partial class Gemm
             fixed (float* pb = b)
             {
                 bool swap = orientation == Orientation.Transposed
-                    || (orientation == Orientation.Auto && tier == Tier.V256 && TransposedPays(ta, m, n, k));
+                    || (orientation == Orientation.Auto && tier != Tier.Scalar && TransposedPays(tier, ta, m, n, k));
                 int jm = swap ? n : m, jn = swap ? m : n; // the job's own rows and columns
                 bool wide = tier == Tier.V256 && (shape == TileShape.Wide || shape == TileShape.Auto && WidePays(jm, jn));
                 var job = swap
@@ -99,16 +99,18 @@ public static partial class Gemm
     private static Transpose Flip(Transpose t) => t == Transpose.No ? Transpose.Yes : Transpose.No;
 
     /// <summary>
-    /// AVX2 tier: a C with few columns wastes most of a 16-wide tile (n = 17 computes 32 columns, n = 1 sixteen), while
+    /// SIMD tiers: a C with few columns wastes most of a 16-wide tile (n = 17 computes 32 columns, n = 1 sixteen), while
     /// rows pad only to 6. Computing Cᵀ swaps the two: n = 17 then pads to 18 rows. Worth it when the padded area
     /// shrinks by more than the transposed write-back costs (a scalar store per element: about k = 16 steps' worth, hence
     /// the margin and the floor on k), and only when A is stored transposed: then the swapped job reads A in place as its
     /// B, where otherwise it would have to transpose all of A into packed panels that few row tiles reuse (measured: a
-    /// loss). The AVX-512 tier keeps its layout (not measurable on the machines at hand).
+    /// loss). The AVX-512 tier's 8×32 tiles follow the same rule (n = 17: 32 columns as stored, or 8 + 8 rows and a 4-row
+    /// edge tile transposed; n = 23: 32 columns or 24 rows; the write-back goes 8×8 blocks at a time): on Zen 5,
+    /// 256×17×256 with A transposed rose from 41 to 66 % of peak, 256×23×256 from 54 to 79 %.
     /// </summary>
-    private static bool TransposedPays(Transpose ta, int m, int n, int k)
+    private static bool TransposedPays(Tier tier, Transpose ta, int m, int n, int k)
     {
-        const int mr = Kernels256.MR, nr = Kernels256.NR;
+        int mr = tier == Tier.V512 ? Kernels512.MR : Kernels256.MR, nr = tier == Tier.V512 ? Kernels512.NR : Kernels256.NR;
         long asIs = (long)RoundUp(m, mr) * RoundUp(n, nr), swapped = (long)RoundUp(n, mr) * RoundUp(m, nr);
         return ta == Transpose.Yes && k >= 16 && swapped * 115 < asIs * 100;
     }
@@ -188,16 +190,16 @@ public static partial class Gemm
         private void RunTiled(int i0, int i1, int j0, int j1, int mr, int nr)
         {
             int rows = i1 - i0, cols = j1 - j0;
-            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its
-            // row stride is a page or more: then each k step touches a new page and the same L1 sets, which
-            // costs more than one packing pass once enough row tiles reuse the packed copy. A is read in place
-            // (an A row is a sequential stream), except Aᵀ with a page-sized stride, for the same reason.
-            // Measured on Zen 5: packing A rows (not transposed) or narrow B always lost to in-place reads.
+            // B is read in place unless it is transposed (the kernel needs op(B) rows contiguous) or its strided
+            // panel would not fit L1 while enough row tiles reuse a packed copy (PackBPays, both SIMD tiers). A is read
+            // in place (an A row is a sequential stream), except Aᵀ whose strided panel would not fit L1 (AVX2) or
+            // whose stride is a page or more (AVX-512). Measured on Zen 5: packing A rows (not transposed) always lost
+            // to in-place reads.
             bool packB = packing switch
             {
                 Packing.Always => true,
                 Packing.Never => tb == Transpose.Yes,
-                _ => tier == Tier.V256 ? PackBOnAvx2(rows, mr) : tb == Transpose.Yes || (ldb >= PageFloats && rows >= 16 * mr && (long)k * cols > 64 * 1024),
+                _ => PackBPays(rows, mr),
             };
             bool packA = packing switch
             {
@@ -239,7 +241,7 @@ public static partial class Gemm
                                 else if (jp < fullPanels) { bp = ColumnOfB(pc, jj); bStride = ldb; }
                                 else { bp = bufB; bStride = nr; }
                                 int ir0 = 0;
-                                if (tier == Tier.V256 && !wide && !transposedC && cw == nr && mb >= mr)
+                                if ((tier == Tier.V512 || tier == Tier.V256 && !wide) && !transposedC && cw == nr && mb >= mr)
                                 {
                                     // The panel's full row tiles in one kernel call (see Kernels256.Strip); the edge tile below.
                                     int full = mb / mr;
@@ -247,7 +249,8 @@ public static partial class Gemm
                                     if (packA) { ap0 = bufA; rs0 = 1; cs0 = mr; aStride = (nint)kb * mr; }
                                     else if (ta == Transpose.No) { ap0 = a + ic * lda + pc; rs0 = lda; cs0 = 1; aStride = mr * lda; }
                                     else { ap0 = a + (nint)pc * lda + ic; rs0 = 1; cs0 = lda; aStride = mr; }
-                                    Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    if (tier == Tier.V512) Kernels512.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
+                                    else Kernels256.Strip(full, aStride, kb, ap0, rs0, cs0, bp, bStride, c + ic * ldc + jj, ldc, alpha, first ? beta : 1f);
                                     ir0 = full * mr;
                                 }
                                 for (int ir = ir0; ir < mb; ir += mr)
@@ -262,7 +265,8 @@ public static partial class Gemm
                                     {
                                         // This job's (ii, jj) tile is C[jj.., ii..] of the caller's C.
                                         Kernel(kb, ap, rs, cs, rh, bp, bStride, tile, nr, 1f, 0f);
-                                        StoreTransposed(tile, nr, c + jj * ldc + ii, ldc, rh, cw, alpha, first ? beta : 1f);
+                                        if (rh == 8 && Avx.IsSupported) StoreTransposed8(tile, nr, c + jj * ldc + ii, ldc, cw, alpha, first ? beta : 1f);
+                                        else StoreTransposed(tile, nr, c + jj * ldc + ii, ldc, rh, cw, alpha, first ? beta : 1f);
                                         continue;
                                     }
                                     float* cp = c + ii * ldc + jj;
@@ -283,21 +287,24 @@ public static partial class Gemm
 
         private void Kernel(int kb, float* ap, nint rs, nint cs, int rows, float* bp, nint ldbp, float* cp, nint ldcp, float al, float be)
         {
-            if (tier == Tier.V512) Kernels512.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
+            if (tier == Tier.V512 && rows <= 4) Kernels512.Tile4(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
+            else if (tier == Tier.V512) Kernels512.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
             else if (wide) Kernels256.TileWide(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
             else Kernels256.Tile(kb, ap, rs, cs, rows, bp, ldbp, cp, ldcp, al, be);
         }
 
         /// <summary>
-        /// AVX2 tier (measured on Zen 3): B read in place at a row stride of 1 KiB (a 256-wide layer) puts every k step of
-        /// a 16-column panel in the same few L1 sets, so the panel streams from L2 at each row tile; packed, the kb×16 panel
-        /// is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
+        /// Both SIMD tiers (measured on Zen 3 with AVX2, then on Zen 5 with AVX-512): B read in place at a row stride of
+        /// 1 KiB (a 256-wide layer) puts every k step of a 16-column panel in the same few L1 sets, so the panel streams from
+        /// L2 at each row tile; packed, the kb×16 panel is contiguous and stays in L1 (256 NN rose from 76 % to the packed-B figure). A strided panel of kb rows at
         /// stride ld floats finds about 8 ways × 64 sets / (ld/16 lines) = 8192/ld lines of L1, and needs up to 2·kb:
         /// packing pays when kb·ld exceeds 4096 and more than four row tiles reuse the copy (a 256×256 B used by three or
         /// four row tiles ran at 54 % packed, 71 % in place; 64×64×64 at 77 % packed, 85 % in place). A transposed B is
-        /// always packed (the kernel needs op(B) rows contiguous).
+        /// always packed (the kernel needs op(B) rows contiguous). On Zen 5 (8×32 tiles, 48 KiB L1) the rule held too: with
+        /// Aᵀ also read in place at the same 1 KiB stride, both streams fought over the same L1 sets (256 TN 81 % in place,
+        /// 92 % packed; 256×256×17 TN 76 → 86 %), and packing B of 256 NN cost nothing (92–93 % either way).
         /// </summary>
-        private bool PackBOnAvx2(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
+        private bool PackBPays(int rows, int mr) => tb == Transpose.Yes || (rows > 4 * mr && (long)Math.Min(KC, k) * ldb > 4096);
 
         /// <summary>
         /// AVX2 tier: Aᵀ read in place touches a new row every k step, so by the same L1 rule it is packed when kb·lda
@@ -328,6 +335,11 @@ public static partial class Gemm
                             Avx.Store(d, Avx.LoadVector256(src));
                             Avx.Store(d + 8, Avx.LoadVector256(src + 8));
                         }
+                        else if (w == nr && nr == 32 && Vector512.IsHardwareAccelerated)
+                        {
+                            Vector512.Load(src).Store(d);
+                            Vector512.Load(src + 16).Store(d + 16);
+                        }
                         else if (w == nr) new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(d, nr));
                         else
                         {
@@ -340,14 +352,22 @@ public static partial class Gemm
                 {
                     // op(B)[p, j] = B[j, p]: a transpose. 8×8 blocks with AVX shuffles where possible
                     // (scalar transposing was the main cost of small Bᵀ products), scalar for the ragged rest.
+                    // A k not a multiple of 8 (17, 23: SAC's first layers) ends with one more block over the last 8 k steps,
+                    // overlapping the previous one: the overlapped values are written twice, the same both times, where the
+                    // scalar rest cost 7 strided loads per column (256×256×23 B transposed: 83 → 87 % on Zen 5).
                     float* src = b + (j0 + jp) * ldb + p0;
                     int p8 = 0, w8 = 0;
                     if (Avx.IsSupported)
                     {
                         p8 = kb & ~7; w8 = w & ~7;
+                        int tail = kb >= 8 && p8 < kb ? kb - 8 : -1;
                         for (int j = 0; j < w8; j += 8)
+                        {
                             for (int p = 0; p < p8; p += 8)
                                 Transpose8x8(src + j * ldb + p, ldb, panel + p * nr + j, nr);
+                            if (tail >= 0) Transpose8x8(src + j * ldb + tail, ldb, panel + tail * nr + j, nr);
+                        }
+                        if (tail >= 0) p8 = kb;
                     }
                     for (int p = 0; p < kb; p++)
                     {
@@ -445,6 +465,51 @@ public static partial class Gemm
                 if (be == 0) for (int r = 0; r < rows; r++) d[r] = al * tile[r * nr + j];
                 else for (int r = 0; r < rows; r++) d[r] = MathF.FusedMultiplyAdd(be, d[r], al * tile[r * nr + j]);
             }
+        }
+
+        /// <summary>
+        /// <see cref="StoreTransposed"/> for a tile of 8 full rows: 8×8 blocks transposed in registers, then each Cᵀ row's 8
+        /// values scaled and stored as one vector (the same multiply and fused multiply-add per element as the scalar
+        /// version); columns past the last whole block go the scalar way.
+        /// </summary>
+        private static void StoreTransposed8(float* tile, int nr, float* cT, nint ldcT, int cols, float al, float be)
+        {
+            int cols8 = cols & ~7;
+            for (int j = 0; j < cols8; j += 8)
+            {
+                float* src = tile + j;
+                var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + nr);
+                var r2 = Avx.LoadVector256(src + 2 * nr); var r3 = Avx.LoadVector256(src + 3 * nr);
+                var r4 = Avx.LoadVector256(src + 4 * nr); var r5 = Avx.LoadVector256(src + 5 * nr);
+                var r6 = Avx.LoadVector256(src + 6 * nr); var r7 = Avx.LoadVector256(src + 7 * nr);
+                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = cT + j * ldcT;
+                ScaleStore(d, Avx.Permute2x128(u0, u4, 0x20), al, be);
+                ScaleStore(d + ldcT, Avx.Permute2x128(u1, u5, 0x20), al, be);
+                ScaleStore(d + 2 * ldcT, Avx.Permute2x128(u2, u6, 0x20), al, be);
+                ScaleStore(d + 3 * ldcT, Avx.Permute2x128(u3, u7, 0x20), al, be);
+                ScaleStore(d + 4 * ldcT, Avx.Permute2x128(u0, u4, 0x31), al, be);
+                ScaleStore(d + 5 * ldcT, Avx.Permute2x128(u1, u5, 0x31), al, be);
+                ScaleStore(d + 6 * ldcT, Avx.Permute2x128(u2, u6, 0x31), al, be);
+                ScaleStore(d + 7 * ldcT, Avx.Permute2x128(u3, u7, 0x31), al, be);
+            }
+            if (cols8 < cols) StoreTransposed(tile + cols8, nr, cT + cols8 * ldcT, ldcT, 8, cols - cols8, al, be);
+        }
+
+        /// <summary>d = al·v (be == 0, d not read) or fma(be, d, al·v), per element as in <see cref="StoreEdge"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ScaleStore(float* d, Vector256<float> v, float al, float be)
+        {
+            v *= al;
+            if (be == 0) v.Store(d);
+            else Vector256.FusedMultiplyAdd(Vector256.Create(be), Vector256.Load(d), v).Store(d);
         }
 
         /// <summary>Portable fallback: one fused multiply-add per k step in the same k blocks as the SIMD tiers.</summary>
