@@ -92,6 +92,16 @@ public sealed unsafe class Lstm
         set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"{_label}: Threads must be at least 1.");
     } = 1;
 
+    /// <summary>
+    /// The per-step kernel: fused (<see cref="LstmStep"/>) where AVX-512 is accelerated — 32 vector registers hold a
+    /// 4-row × 16-unit tile's 16 gate accumulators through the cell — and, on AVX2's 16 registers, the recurrent product
+    /// (<see cref="SmallGemm"/>) then the cell pass (<see cref="LstmCell.Forward"/>), which measured as fast there
+    /// without the fused tile's register spills. Both sum every pre-activation in the same order: same bits (tested).
+    /// </summary>
+    internal bool FusedStep { get; set; } = SmallGemm.Wide;
+    /// <summary>Vector512 tiles in the step and backward kernels (the machine's tier; tests set both).</summary>
+    internal bool Wide { get; set; } = SmallGemm.Wide;
+
     private Span<float> Wih => _parameters.Values.AsSpan(WeightIh.Offset, WeightIh.Length);
     private Span<float> Whh => _parameters.Values.AsSpan(WeightHh.Offset, WeightHh.Length);
     private Span<float> B => _parameters.Values.AsSpan(Bias.Offset, Bias.Length);
@@ -163,7 +173,14 @@ public sealed unsafe class Lstm
         var tanhC = Guard.Ensure(ref _tanhC, (long)r * h).AsSpan(0, r * h);
         var hs = Guard.Ensure(ref _h, (long)r * h).AsSpan(0, r * h);
         var wT = TransposedWeights();
-        bool wide = SmallGemm.Wide;
+        bool wide = Wide, fused = FusedStep;
+        if (!fused)
+        {
+            // The input projection of every step at once, summed as the fused kernel sums it: b, then one FMA per input.
+            Kernels.BroadcastRows(B, gates, r);
+            SmallGemm.Run(r, g4, ni, x, ni, transposeA: false, wT, g4, gates, g4, accumulate: true, wide);
+        }
+        var whhT = wT.Slice(ni * g4);
 
         int bh = batch * h;
         fixed (float* px = x, pw = wT, pb = B, pg = gates, php = hPrev, pcp = cPrev, pc = c, ptc = tanhC, ph = hs)
@@ -186,10 +203,16 @@ public sealed unsafe class Lstm
                     for (int b = 0; b < batch; b++)
                         if (_starts[t * batch + b]) { hp.Slice(b * h, h).Clear(); cp.Slice(b * h, h).Clear(); }
 
-                // z_t = b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ and the cell, in one pass over this step's B rows
                 long o = (long)t * bh;
-                LstmStep.Forward(px + (long)t * batch * ni, ni, php + o, pcp + o, pw, pb, pg + (long)t * batch * g4,
-                    pc + o, ptc + o, ph + o, batch, h, wide);
+                if (fused) // z_t = b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ and the cell, in one pass over this step's B rows
+                    LstmStep.Forward(px + (long)t * batch * ni, ni, php + o, pcp + o, pw, pb, pg + (long)t * batch * g4,
+                        pc + o, ptc + o, ph + o, batch, h, wide);
+                else // the same sums continued from the stored input projection, then the same cell
+                {
+                    var gt = gates.Slice(t * batch * g4, batch * g4);
+                    SmallGemm.Run(batch, g4, h, hp, h, transposeA: false, whhT, g4, gt, g4, accumulate: true, wide);
+                    LstmCell.Forward(gt, cp, c.Slice(t * bh, bh), tanhC.Slice(t * bh, bh), hs.Slice(t * bh, bh), batch, h);
+                }
             }
         }
         Guard.Ensure(ref _finalH, bh); Guard.Ensure(ref _finalC, bh);
@@ -272,7 +295,7 @@ public sealed unsafe class Lstm
             LstmCell.Backward(gatesAll.Slice(t * batch * g4, batch * g4), tanhAll.Slice(t * bh, bh), cPrevAll.Slice(t * bh, bh),
                 outputGradient.Slice(t * bh, bh), dh, dc, dz, dcPrev, batch, h);
             // ∂L/∂h_{t−1} = ∂L/∂z_t · W_hh   [B × H], W_hh read in place
-            SmallGemm.Multiply(batch, h, g4, dz, g4, whh, h, dhPrev, h);
+            SmallGemm.Run(batch, h, g4, dz, g4, transposeA: false, whh, h, dhPrev, h, accumulate: false, Wide);
             if (_hasStarts)
                 for (int b = 0; b < batch; b++)
                     if (_starts[t * batch + b]) { dhPrev.Slice(b * h, h).Clear(); dcPrev.Slice(b * h, h).Clear(); } // the reset cut the path
@@ -285,7 +308,7 @@ public sealed unsafe class Lstm
         // ∂L/∂W_ih += dZᵀ·X: summed as its transpose Xᵀ·dZ [In × 4H] (SmallGemm: 4H-wide rows, 8 accumulators; Gemm's
         // blocking costs more than this whole product at In 2), then added in.
         var dWihT = Guard.Ensure(ref _dWT, (long)ni * g4).AsSpan(0, ni * g4);
-        SmallGemm.MultiplyTransposedA(ni, g4, r, _x.AsSpan(0, r * ni), ni, dGates, g4, dWihT, g4);
+        SmallGemm.Run(ni, g4, r, _x.AsSpan(0, r * ni), ni, transposeA: true, dGates, g4, dWihT, g4, accumulate: false, Wide);
         var gih = grads.AsSpan(WeightIh.Offset, WeightIh.Length);
         for (int j = 0; j < g4; j++)
             for (int i = 0; i < ni; i++) gih[j * ni + i] += dWihT[i * g4 + j];

@@ -19,6 +19,7 @@ internal static unsafe class LstmCell
     /// gates [B × 4H]: pre-activations in, activations (i, f, o, g) out — the backward pass reads them. cPrev [B × H] in;
     /// c = f⊙c_prev + i⊙g, tanhC = tanh(c) and h = o⊙tanh(c) [B × H] out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimised code: no slow tier-0 phase in a hot loop
     public static void Forward(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, int batch, int hidden)
     {
         int g4 = 4 * hidden, bh = batch * hidden;
