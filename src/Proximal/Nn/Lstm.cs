@@ -244,13 +244,23 @@ public sealed unsafe class Lstm
         Transpose(whh, g4, h, _wT.AsSpan((int)((long)ni * g4)));
         return _wT;
 
+        // After every optimiser step the training forward pays this once per LSTM: pointers, no bounds checks.
         static void Transpose(ReadOnlySpan<float> w, int rows, int cols, Span<float> t)
         {
-            for (int r0 = 0; r0 < rows; r0 += 8) // 8 × 8 blocks: eight source rows read, eight destination rows written
-                for (int k0 = 0; k0 < cols; k0 += 8)
-                    for (int r = r0; r < Math.Min(r0 + 8, rows); r++)
-                        for (int k = k0; k < Math.Min(k0 + 8, cols); k++)
-                            t[k * rows + r] = w[r * cols + k];
+            fixed (float* pw = w, pt = t)
+                for (int r0 = 0; r0 < rows; r0 += 8) // 8 × 8 blocks: eight source rows read, eight destination rows written
+                {
+                    int r1 = Math.Min(r0 + 8, rows);
+                    for (int k0 = 0; k0 < cols; k0 += 8)
+                    {
+                        int k1 = Math.Min(k0 + 8, cols);
+                        for (int r = r0; r < r1; r++)
+                        {
+                            float* src = pw + (long)r * cols;
+                            for (int k = k0; k < k1; k++) pt[(long)k * rows + r] = src[k];
+                        }
+                    }
+                }
         }
     }
 
