@@ -20,13 +20,14 @@ namespace Proximal.Nn;
 /// is not an episode start, and no gradient flows back across a reset.
 /// </para>
 /// <para>
-/// <b>Cost.</b> Each step is one fused kernel (<see cref="LstmStep"/>): b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ summed in
-/// registers on a copy of [W_ih | W_hh]ᵀ that is rebuilt only when the weights changed, and the cell applied before
-/// the gates leave the registers. At RL sizes (B = 8 envs, H = 32) a step is tiny, so the time went to per-step passes,
-/// calls and memory traffic, not to arithmetic; the input projection rides along in the same sums (In is a few
-/// observations wide). Backpropagation through time runs the fused cell backward (<see cref="LstmCell"/>) and one
-/// [B × 4H]·[4H × H] product per step (<see cref="SmallGemm"/>); the weight gradients are products over all T·B rows
-/// at the end. Workspaces grow to the largest T·B seen and are reused: the steady state allocates nothing.
+/// <b>Cost.</b> Every pre-activation is summed as b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ, one FMA per input then per hidden
+/// unit, on a copy of [W_ih | W_hh]ᵀ that is rebuilt only when the weights changed. On AVX-512 each step is one fused
+/// kernel (<see cref="LstmStep"/>: the sums stay in registers and the cell runs on them before they leave); on AVX2 the
+/// input projection of all T·B rows is summed first, then each step adds its recurrent product
+/// (<see cref="SmallGemm"/>) and runs the cell pass (<see cref="LstmCell"/>) — same order, same bits, whichever runs.
+/// Backpropagation through time runs the fused cell backward and one [B × 4H]·[4H × H] product per step; the weight
+/// gradients are products over all T·B rows at the end. Workspaces grow to the largest T·B seen and are reused: the
+/// steady state allocates nothing.
 /// </para>
 /// <para>
 /// <b>Initialisation</b> (<see cref="InitializeOrthogonal"/>): each gate's block of W_ih and of W_hh is orthogonal

@@ -12,6 +12,8 @@ namespace Proximal.Nn;
 /// <c>TensorPrimitives.Sigmoid</c>/<c>Tanh</c> evaluate, here on a single-precision <see cref="Exp"/> (tested against
 /// float64 to a few ulp). Leftover units (H mod 8) go through the same vector code one lane at a time, so every unit
 /// gets the same bits whatever H is, and an 8-row step gives each row the bits it gets alone.</para>
+/// <para>The Vector512 overloads are the same operations in the same order (the AVX-512 fused step,
+/// <see cref="LstmStep"/>, applies them in its epilogue): every lane gets the bits the Vector256 versions give it.</para>
 /// </summary>
 internal static unsafe class LstmCell
 {
