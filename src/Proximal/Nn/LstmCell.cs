@@ -137,17 +137,21 @@ internal static unsafe class LstmCell
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Tanh(Vector512<float> z)
     {
-        var m = Exp(Vector512.Create(-2f) * Vector512.Abs(z)) - Vector512<float>.One;
+        var m = Exp(Vector512.Create(-2f) * Vector512.Abs(z), nonPositive: true) - Vector512<float>.One;
         var sign = z.AsUInt32() & Vector512.Create(0x8000_0000u);
         return (sign ^ (-m / (m + Vector512.Create(2f))).AsUInt32()).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Exp(Vector512<float> x)
+    internal static Vector512<float> Exp(Vector512<float> x) => Exp(x, nonPositive: false);
+
+    /// <summary><paramref name="nonPositive"/>: x ≤ 0 (or NaN) is known, so the upper clamp, a no-op there, is skipped (tanh's e^(−2|z|)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x, bool nonPositive)
     {
         var hi = Vector512.Create(88.37f);
         var lo = Vector512.Create(-87.33f);
-        x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, hi), hi, x);
+        if (!nonPositive) x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, hi), hi, x);
         x = Vector512.ConditionalSelect(Vector512.LessThan(x, lo), lo, x);
         var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
         var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
@@ -169,7 +173,7 @@ internal static unsafe class LstmCell
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Tanh(Vector256<float> z)
     {
-        var m = Exp(Vector256.Create(-2f) * Vector256.Abs(z)) - Vector256<float>.One;
+        var m = Exp(Vector256.Create(-2f) * Vector256.Abs(z), nonPositive: true) - Vector256<float>.One;
         var sign = z.AsUInt32() & Vector256.Create(0x8000_0000u);
         return (sign ^ (-m / (m + Vector256.Create(2f))).AsUInt32()).AsSingle();
     }
@@ -182,11 +186,15 @@ internal static unsafe class LstmCell
     /// in double precision and was most of the cell's time (five exponentials per unit and step).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Exp(Vector256<float> x)
+    internal static Vector256<float> Exp(Vector256<float> x) => Exp(x, nonPositive: false);
+
+    /// <summary><paramref name="nonPositive"/>: x ≤ 0 (or NaN) is known, so the upper clamp, a no-op there, is skipped (tanh's e^(−2|z|)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x, bool nonPositive)
     {
         var hi = Vector256.Create(88.37f);
         var lo = Vector256.Create(-87.33f);
-        x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x);
+        if (!nonPositive) x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x);
         x = Vector256.ConditionalSelect(Vector256.LessThan(x, lo), lo, x);
         var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
         var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);
