@@ -20,12 +20,14 @@ namespace Proximal.Nn;
 /// is not an episode start, and no gradient flows back across a reset.
 /// </para>
 /// <para>
-/// <b>Cost.</b> The input projection of all T·B rows is ONE matrix product; each step then adds one recurrent
-/// product [B × H]·[H × 4H] (<see cref="SmallGemm"/>: a direct 4 × 16 register-tile kernel, no packing, on a copy of
-/// W_hhᵀ that is rebuilt only when W_hh changed) and runs the cell as one fused vectorised pass per row
-/// (<see cref="LstmCell"/>). Backpropagation through time runs the fused cell backward and one [B × 4H]·[4H × H]
-/// product per step; the weight gradients are two products over all T·B rows at the end. Workspaces grow to the
-/// largest T·B seen and are reused: the steady state allocates nothing.
+/// <b>Cost.</b> Every pre-activation is summed as b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ, one FMA per input then per hidden
+/// unit, on a copy of [W_ih | W_hh]ᵀ that is rebuilt only when the weights changed. On AVX-512 each step is one fused
+/// kernel (<see cref="LstmStep"/>: the sums stay in registers and the cell runs on them before they leave); on AVX2 the
+/// input projection of all T·B rows is summed first, then each step adds its recurrent product
+/// (<see cref="SmallGemm"/>) and runs the cell pass (<see cref="LstmCell"/>) — same order, same bits, whichever runs.
+/// Backpropagation through time runs the fused cell backward and one [B × 4H]·[4H × H] product per step; the weight
+/// gradients are products over all T·B rows at the end. Workspaces grow to the largest T·B seen and are reused: the
+/// steady state allocates nothing.
 /// </para>
 /// <para>
 /// <b>Initialisation</b> (<see cref="InitializeOrthogonal"/>): each gate's block of W_ih and of W_hh is orthogonal
@@ -36,7 +38,7 @@ namespace Proximal.Nn;
 /// take 1.
 /// </para>
 /// </summary>
-public sealed class Lstm
+public sealed unsafe class Lstm
 {
     /// <summary>Initial bias of the forget gate (see the class remarks for why 1 and not 0).</summary>
     public const double ForgetGateBiasInit = 1.0;
@@ -46,11 +48,11 @@ public sealed class Lstm
     // forward caches, time-major
     private float[] _x = [], _gates = [], _hPrev = [], _cPrev = [], _c = [], _tanhC = [], _h = [];
     private float[] _finalH = [], _finalC = [];
-    private float[] _whhT = [], _whhSeen = []; // W_hhᵀ [H × 4H] and the W_hh it was built from (see TransposedRecurrentWeights)
+    private float[] _wT = [], _wSeen = []; // [W_ih | W_hh]ᵀ [(In + H) × 4H] and the W_ih, W_hh it was built from (see TransposedWeights)
     private bool[] _starts = [];
     private bool _hasStarts;
     // backward workspaces
-    private float[] _dGates = [], _dx = [], _dh = [], _dc = [], _dhPrev = [], _dcPrev = [];
+    private float[] _dGates = [], _dx = [], _dh = [], _dc = [], _dhPrev = [], _dcPrev = [], _dWT = [];
     private bool _hasBackward;
 
     public Lstm(Parameters parameters, int inputSize, int hiddenSize, string name = "lstm")
@@ -84,12 +86,22 @@ public sealed class Lstm
     /// <summary>b [4H] (one bias: PyTorch's b_ih + b_hh).</summary>
     public ParameterSlice Bias { get; }
 
-    /// <summary>Threads handed to <see cref="Gemm.Multiply"/> (results do not depend on it).</summary>
+    /// <summary>Threads handed to <see cref="Gemm.Multiply"/> in the backward pass (results do not depend on it).</summary>
     public int Threads
     {
         get;
         set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, $"{_label}: Threads must be at least 1.");
     } = 1;
+
+    /// <summary>
+    /// The per-step kernel: fused (<see cref="LstmStep"/>) where AVX-512 is accelerated — 32 vector registers hold a
+    /// 4-row × 16-unit tile's 16 gate accumulators through the cell — and, on AVX2's 16 registers, the recurrent product
+    /// (<see cref="SmallGemm"/>) then the cell pass (<see cref="LstmCell.Forward"/>), which measured as fast there
+    /// without the fused tile's register spills. Both sum every pre-activation in the same order: same bits (tested).
+    /// </summary>
+    internal bool FusedStep { get; set; } = SmallGemm.Wide;
+    /// <summary>Vector512 tiles in the step and backward kernels (the machine's tier; tests set both).</summary>
+    internal bool Wide { get; set; } = SmallGemm.Wide;
 
     private Span<float> Wih => _parameters.Values.AsSpan(WeightIh.Offset, WeightIh.Length);
     private Span<float> Whh => _parameters.Values.AsSpan(WeightHh.Offset, WeightHh.Length);
@@ -155,42 +167,54 @@ public sealed class Lstm
             if (_starts.Length < r) _starts = new bool[r];
             episodeStarts.CopyTo(_starts);
         }
-        var gates = Guard.Ensure(ref _gates, (long)r * g4).AsSpan(0, r * g4);
+        var gates = Guard.Ensure(ref _gates, (long)r * g4).AsSpan(0, r * g4); // activations i, f, o, g of every step
         var hPrev = Guard.Ensure(ref _hPrev, (long)r * h).AsSpan(0, r * h);
         var cPrev = Guard.Ensure(ref _cPrev, (long)r * h).AsSpan(0, r * h);
         var c = Guard.Ensure(ref _c, (long)r * h).AsSpan(0, r * h);
         var tanhC = Guard.Ensure(ref _tanhC, (long)r * h).AsSpan(0, r * h);
         var hs = Guard.Ensure(ref _h, (long)r * h).AsSpan(0, r * h);
-        var wih = Wih;
-        var whhT = TransposedRecurrentWeights();
-
-        // Input projection of every step at once: gates = b + X·W_ihᵀ   [T·B × 4H]
-        Kernels.BroadcastRows(B, gates, r);
-        Gemm.Multiply(Transpose.No, Transpose.Yes, r, g4, ni, 1f, x, ni, wih, ni, 1f, gates, g4, Threads);
+        var wT = TransposedWeights();
+        bool wide = Wide, fused = FusedStep;
+        if (!fused)
+        {
+            // The input projection of every step at once, summed as the fused kernel sums it: b, then one FMA per input.
+            Kernels.BroadcastRows(B, gates, r);
+            SmallGemm.Run(r, g4, ni, x, ni, transposeA: false, wT, g4, gates, g4, accumulate: true, wide);
+        }
+        var whhT = wT.Slice(ni * g4);
 
         int bh = batch * h;
-        for (int t = 0; t < steps; t++)
+        fixed (float* px = x, pw = wT, pb = B, pg = gates, php = hPrev, pcp = cPrev, pc = c, ptc = tanhC, ph = hs)
         {
-            var hp = hPrev.Slice(t * bh, bh);
-            var cp = cPrev.Slice(t * bh, bh);
-            if (t == 0)
+            for (int t = 0; t < steps; t++)
             {
-                if (initialHidden.IsEmpty) hp.Clear(); else initialHidden.CopyTo(hp);
-                if (initialCell.IsEmpty) cp.Clear(); else initialCell.CopyTo(cp);
-            }
-            else
-            {
-                hs.Slice((t - 1) * bh, bh).CopyTo(hp);
-                c.Slice((t - 1) * bh, bh).CopyTo(cp);
-            }
-            if (_hasStarts)
-                for (int b = 0; b < batch; b++)
-                    if (_starts[t * batch + b]) { hp.Slice(b * h, h).Clear(); cp.Slice(b * h, h).Clear(); }
+                var hp = hPrev.Slice(t * bh, bh);
+                var cp = cPrev.Slice(t * bh, bh);
+                if (t == 0)
+                {
+                    if (initialHidden.IsEmpty) hp.Clear(); else initialHidden.CopyTo(hp);
+                    if (initialCell.IsEmpty) cp.Clear(); else initialCell.CopyTo(cp);
+                }
+                else
+                {
+                    hs.Slice((t - 1) * bh, bh).CopyTo(hp);
+                    c.Slice((t - 1) * bh, bh).CopyTo(cp);
+                }
+                if (_hasStarts)
+                    for (int b = 0; b < batch; b++)
+                        if (_starts[t * batch + b]) { hp.Slice(b * h, h).Clear(); cp.Slice(b * h, h).Clear(); }
 
-            // z_t += h_{t−1}·W_hhᵀ (a direct small kernel: no packing), then the whole cell in one vectorised pass per row.
-            var gt = gates.Slice(t * batch * g4, batch * g4);
-            SmallGemm.MultiplyAdd(batch, g4, h, hp, h, whhT, g4, gt, g4);
-            LstmCell.Forward(gt, cp, c.Slice(t * bh, bh), tanhC.Slice(t * bh, bh), hs.Slice(t * bh, bh), batch, h);
+                long o = (long)t * bh;
+                if (fused) // z_t = b + x_t·W_ihᵀ + h_{t−1}·W_hhᵀ and the cell, in one pass over this step's B rows
+                    LstmStep.Forward(px + (long)t * batch * ni, ni, php + o, pcp + o, pw, pb, pg + (long)t * batch * g4,
+                        pc + o, ptc + o, ph + o, batch, h, wide);
+                else // the same sums continued from the stored input projection, then the same cell
+                {
+                    var gt = gates.Slice(t * batch * g4, batch * g4);
+                    SmallGemm.Run(batch, g4, h, hp, h, transposeA: false, whhT, g4, gt, g4, accumulate: true, wide);
+                    LstmCell.Forward(gt, cp, c.Slice(t * bh, bh), tanhC.Slice(t * bh, bh), hs.Slice(t * bh, bh), batch, h);
+                }
+            }
         }
         Guard.Ensure(ref _finalH, bh); Guard.Ensure(ref _finalC, bh);
         hs.Slice((steps - 1) * bh, bh).CopyTo(_finalH);
@@ -199,29 +223,46 @@ public sealed class Lstm
     }
 
     /// <summary>
-    /// W_hhᵀ [H × 4H], which the forward's per-step product reads row by row. Rebuilt only when W_hh's bits changed
-    /// since it was last built: the byte compare of W_hh (64 KiB at H 64) costs a fraction of the transpose, and during a
-    /// rollout the weights do not change, so each env step pays only the compare; a training forward pass after an
-    /// optimiser step pays one transpose for all of its T steps.
+    /// [W_ih | W_hh]ᵀ [(In + H) × 4H], which the fused step reads row by row. Rebuilt only when W_ih's or W_hh's bits
+    /// changed since it was last built: the byte compare (16 KiB at In 2, H 32) costs a fraction of the transpose, and
+    /// during a rollout the weights do not change, so each env step pays only the compare; a training forward pass
+    /// after an optimiser step pays one transpose for all of its T steps.
     /// </summary>
-    private ReadOnlySpan<float> TransposedRecurrentWeights()
+    private ReadOnlySpan<float> TransposedWeights()
     {
-        ReadOnlySpan<float> whh = Whh;
-        int h = HiddenSize, g4 = 4 * h;
-        if (_whhT.Length != whh.Length)
+        ReadOnlySpan<float> wih = Wih, whh = Whh;
+        int h = HiddenSize, g4 = 4 * h, ni = InputSize, nih = wih.Length;
+        if (_wT.Length != nih + whh.Length)
         {
-            _whhT = new float[whh.Length];
-            _whhSeen = new float[whh.Length];
+            _wT = new float[nih + whh.Length];
+            _wSeen = new float[nih + whh.Length];
         }
-        else if (MemoryMarshal.AsBytes(whh).SequenceEqual(MemoryMarshal.AsBytes(_whhSeen.AsSpan()))) return _whhT;
-        whh.CopyTo(_whhSeen);
-        var t = _whhT.AsSpan();
-        for (int r0 = 0; r0 < g4; r0 += 8) // 8 × 8 blocks: eight source rows read, eight destination rows written
-            for (int k0 = 0; k0 < h; k0 += 8)
-                for (int r = r0; r < Math.Min(r0 + 8, g4); r++)
-                    for (int k = k0; k < Math.Min(k0 + 8, h); k++)
-                        t[k * g4 + r] = whh[r * h + k];
-        return _whhT;
+        else if (MemoryMarshal.AsBytes(wih).SequenceEqual(MemoryMarshal.AsBytes(_wSeen.AsSpan(0, nih)))
+                 && MemoryMarshal.AsBytes(whh).SequenceEqual(MemoryMarshal.AsBytes(_wSeen.AsSpan(nih)))) return _wT;
+        wih.CopyTo(_wSeen);
+        whh.CopyTo(_wSeen.AsSpan(nih));
+        Transpose(wih, g4, ni, _wT);
+        Transpose(whh, g4, h, _wT.AsSpan((int)((long)ni * g4)));
+        return _wT;
+
+        // After every optimiser step the training forward pays this once per LSTM: pointers, no bounds checks.
+        static void Transpose(ReadOnlySpan<float> w, int rows, int cols, Span<float> t)
+        {
+            fixed (float* pw = w, pt = t)
+                for (int r0 = 0; r0 < rows; r0 += 8) // 8 × 8 blocks: eight source rows read, eight destination rows written
+                {
+                    int r1 = Math.Min(r0 + 8, rows);
+                    for (int k0 = 0; k0 < cols; k0 += 8)
+                    {
+                        int k1 = Math.Min(k0 + 8, cols);
+                        for (int r = r0; r < r1; r++)
+                        {
+                            float* src = pw + (long)r * cols;
+                            for (int k = k0; k < k1; k++) pt[(long)k * rows + r] = src[k];
+                        }
+                    }
+                }
+        }
     }
 
     /// <summary>
@@ -265,7 +306,7 @@ public sealed class Lstm
             LstmCell.Backward(gatesAll.Slice(t * batch * g4, batch * g4), tanhAll.Slice(t * bh, bh), cPrevAll.Slice(t * bh, bh),
                 outputGradient.Slice(t * bh, bh), dh, dc, dz, dcPrev, batch, h);
             // ∂L/∂h_{t−1} = ∂L/∂z_t · W_hh   [B × H], W_hh read in place
-            SmallGemm.Multiply(batch, h, g4, dz, g4, whh, h, dhPrev, h);
+            SmallGemm.Run(batch, h, g4, dz, g4, transposeA: false, whh, h, dhPrev, h, accumulate: false, Wide);
             if (_hasStarts)
                 for (int b = 0; b < batch; b++)
                     if (_starts[t * batch + b]) { dhPrev.Slice(b * h, h).Clear(); dcPrev.Slice(b * h, h).Clear(); } // the reset cut the path
@@ -275,9 +316,14 @@ public sealed class Lstm
         _hasBackward = true; // dh, dc now hold ∂L/∂h₀, ∂L/∂c₀
 
         var grads = _parameters.Gradients;
-        // ∂L/∂W_ih += dZᵀ·X,  ∂L/∂W_hh += dZᵀ·H_prev,  ∂L/∂b += Σ_rows dZ
-        Gemm.Multiply(Transpose.Yes, Transpose.No, g4, ni, r, 1f, dGates, g4, _x.AsSpan(0, r * ni), ni, 1f,
-            grads.AsSpan(WeightIh.Offset, WeightIh.Length), ni, Threads);
+        // ∂L/∂W_ih += dZᵀ·X: summed as its transpose Xᵀ·dZ [In × 4H] (SmallGemm: 4H-wide rows, 8 accumulators; Gemm's
+        // blocking costs more than this whole product at In 2), then added in.
+        var dWihT = Guard.Ensure(ref _dWT, (long)ni * g4).AsSpan(0, ni * g4);
+        SmallGemm.Run(ni, g4, r, _x.AsSpan(0, r * ni), ni, transposeA: true, dGates, g4, dWihT, g4, accumulate: false, Wide);
+        var gih = grads.AsSpan(WeightIh.Offset, WeightIh.Length);
+        for (int j = 0; j < g4; j++)
+            for (int i = 0; i < ni; i++) gih[j * ni + i] += dWihT[i * g4 + j];
+        // ∂L/∂W_hh += dZᵀ·H_prev,  ∂L/∂b += Σ_rows dZ
         Gemm.Multiply(Transpose.Yes, Transpose.No, g4, h, r, 1f, dGates, g4, _hPrev.AsSpan(0, r * h), h, 1f,
             grads.AsSpan(WeightHh.Offset, WeightHh.Length), h, Threads);
         Kernels.AddColumnSums(dGates, r, grads.AsSpan(Bias.Offset, Bias.Length));

@@ -12,6 +12,8 @@ namespace Proximal.Nn;
 /// <c>TensorPrimitives.Sigmoid</c>/<c>Tanh</c> evaluate, here on a single-precision <see cref="Exp"/> (tested against
 /// float64 to a few ulp). Leftover units (H mod 8) go through the same vector code one lane at a time, so every unit
 /// gets the same bits whatever H is, and an 8-row step gives each row the bits it gets alone.</para>
+/// <para>The Vector512 overloads are the same operations in the same order (the AVX-512 fused step,
+/// <see cref="LstmStep"/>, applies them in its epilogue): every lane gets the bits the Vector256 versions give it.</para>
 /// </summary>
 internal static unsafe class LstmCell
 {
@@ -19,6 +21,7 @@ internal static unsafe class LstmCell
     /// gates [B × 4H]: pre-activations in, activations (i, f, o, g) out — the backward pass reads them. cPrev [B × H] in;
     /// c = f⊙c_prev + i⊙g, tanhC = tanh(c) and h = o⊙tanh(c) [B × H] out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimised code: no slow tier-0 phase in a hot loop
     public static void Forward(Span<float> gates, ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, int batch, int hidden)
     {
         int g4 = 4 * hidden, bh = batch * hidden;
@@ -72,6 +75,7 @@ internal static unsafe class LstmCell
     /// output (dOut) and from step t+1 (dh), and ∂L/∂c_t from step t+1 (dc), writes ∂L/∂z_t (dz [B × 4H]) and the
     /// cell's part of ∂L/∂c_{t−1} (dcPrev [B × H]).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // straight to optimised code: no slow tier-0 phase in a hot loop
     public static void Backward(ReadOnlySpan<float> gates, ReadOnlySpan<float> tanhC, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> dOut,
         ReadOnlySpan<float> dh, ReadOnlySpan<float> dc, Span<float> dz, Span<float> dcPrev, int batch, int hidden)
     {
@@ -124,13 +128,52 @@ internal static unsafe class LstmCell
         }
     }
 
+    // The same three functions on Vector512 (the fused step's AVX-512 tiles): the same operations in the same order, so
+    // every lane gets the bits the Vector256 versions give it.
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Sigmoid(Vector512<float> z) => Vector512<float>.One / (Vector512<float>.One + Exp(-z));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Tanh(Vector512<float> z)
+    {
+        var m = Exp(Vector512.Create(-2f) * Vector512.Abs(z), nonPositive: true) - Vector512<float>.One;
+        var sign = z.AsUInt32() & Vector512.Create(0x8000_0000u);
+        return (sign ^ (-m / (m + Vector512.Create(2f))).AsUInt32()).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Exp(Vector512<float> x) => Exp(x, nonPositive: false);
+
+    /// <summary><paramref name="nonPositive"/>: x ≤ 0 (or NaN) is known, so the upper clamp, a no-op there, is skipped (tanh's e^(−2|z|)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x, bool nonPositive)
+    {
+        var hi = Vector512.Create(88.37f);
+        var lo = Vector512.Create(-87.33f);
+        if (!nonPositive) x = Vector512.ConditionalSelect(Vector512.GreaterThan(x, hi), hi, x);
+        x = Vector512.ConditionalSelect(Vector512.LessThan(x, lo), lo, x);
+        var n = Vector512.Round(x * Vector512.Create(1.44269504088896341f));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-0.693359375f), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(2.12194440e-4f), r);
+        var p = Vector512.Create(1.9875691500e-4f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
+        p = Vector512.FusedMultiplyAdd(p, r * r, r) + Vector512<float>.One;
+        var scale = ((Vector512.ConvertToInt32Native(n) + Vector512.Create(127)) << 23).AsSingle();
+        return p * scale;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Sigmoid(Vector256<float> z) => Vector256<float>.One / (Vector256<float>.One + Exp(-z));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Tanh(Vector256<float> z)
     {
-        var m = Exp(Vector256.Create(-2f) * Vector256.Abs(z)) - Vector256<float>.One;
+        var m = Exp(Vector256.Create(-2f) * Vector256.Abs(z), nonPositive: true) - Vector256<float>.One;
         var sign = z.AsUInt32() & Vector256.Create(0x8000_0000u);
         return (sign ^ (-m / (m + Vector256.Create(2f))).AsUInt32()).AsSingle();
     }
@@ -143,11 +186,15 @@ internal static unsafe class LstmCell
     /// in double precision and was most of the cell's time (five exponentials per unit and step).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Exp(Vector256<float> x)
+    internal static Vector256<float> Exp(Vector256<float> x) => Exp(x, nonPositive: false);
+
+    /// <summary><paramref name="nonPositive"/>: x ≤ 0 (or NaN) is known, so the upper clamp, a no-op there, is skipped (tanh's e^(−2|z|)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Exp(Vector256<float> x, bool nonPositive)
     {
         var hi = Vector256.Create(88.37f);
         var lo = Vector256.Create(-87.33f);
-        x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x);
+        if (!nonPositive) x = Vector256.ConditionalSelect(Vector256.GreaterThan(x, hi), hi, x);
         x = Vector256.ConditionalSelect(Vector256.LessThan(x, lo), lo, x);
         var n = Vector256.Round(x * Vector256.Create(1.44269504088896341f));
         var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-0.693359375f), x);

@@ -55,4 +55,21 @@ public class LstmCellTests
             Assert.True(Math.Abs(t[i]) <= 1f && Math.Sign(t[i]) == Math.Sign(tr) || tr == 0 || Math.Abs(tr) < 1e-7);
         }
     }
+
+    /// <summary>The Vector512 versions (the fused step's AVX-512 tiles) give every lane the Vector256 versions' bits.</summary>
+    [Fact]
+    public void Vector512FunctionsGiveTheVector256Bits()
+    {
+        var x = Grid();
+        while (x.Length % 16 != 0) x = [.. x, 0.25f];
+        foreach (var (f256, f512, name) in new (Func<Vector256<float>, Vector256<float>>, Func<Vector512<float>, Vector512<float>>, string)[]
+                 { (LstmCell.Exp, LstmCell.Exp, "exp"), (LstmCell.Sigmoid, LstmCell.Sigmoid, "sigmoid"), (LstmCell.Tanh, LstmCell.Tanh, "tanh") })
+        {
+            var narrow = Apply(f256, x);
+            var wide = new float[x.Length];
+            for (int i = 0; i < x.Length; i += 16) f512(Vector512.Create(x, i)).CopyTo(wide, i);
+            for (int i = 0; i < x.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(narrow[i]) == BitConverter.SingleToInt32Bits(wide[i]), $"{name}({x[i]}): {narrow[i]} vs {wide[i]}");
+        }
+    }
 }

@@ -195,6 +195,76 @@ public class LstmTests
         Reference.Close(expected, y, 1e-5, 1e-4, "h after the weight change");
     }
 
+    /// <summary>
+    /// The cached [W_ih | W_hh]ᵀ must also follow an in-place change of the input weights (the fused step reads the
+    /// input projection from the same copy).
+    /// </summary>
+    [Fact]
+    public void ChangingTheInputWeightsInPlaceChangesTheNextForwardPass()
+    {
+        const int nin = 2, nh = 8, steps = 3, batch = 2;
+        var (lstm, p) = Build(nin, nh, 8);
+        var rng = new Rng(18);
+        var x = Reference.RandomFloats(rng, steps * batch * nin);
+        lstm.Forward(x, steps, batch);
+        for (int i = lstm.WeightIh.Offset; i < lstm.WeightIh.Offset + lstm.WeightIh.Length; i += 5) p.Values[i] -= 0.3f;
+        var y = lstm.Forward(x, steps, batch).ToArray();
+        var expected = RefForward(lstm, Reference.ToDouble(p.Values), Reference.ToDouble(x), new double[batch * nh], new double[batch * nh], null, steps, batch);
+        Reference.Close(expected, y, 1e-5, 1e-4, "h after the input weight change");
+    }
+
+    /// <summary>
+    /// The step kernel comes in two forms (fused product + cell; product then cell pass) and two tiers (Vector512,
+    /// Vector256 tiles), picked by the machine. All four must give the same bits — outputs, final state and every
+    /// gradient — for unit counts that take the 16-wide, 8-wide and single-unit paths and a batch that leaves row tails
+    /// (5 rows: a 4-row tile + 1, two 2-row tiles + 1). On a machine without AVX-512 the Vector512 code runs in software:
+    /// slower, same bits.
+    /// </summary>
+    [Theory]
+    [InlineData(9)]
+    [InlineData(16)]
+    [InlineData(32)]
+    [InlineData(40)]
+    public void FusedAndSplitStepsOnBothTiersGiveTheSameBits(int nh)
+    {
+        const int nin = 3, steps = 5, batch = 5;
+        var rng = new Rng(19);
+        var x = Reference.RandomFloats(rng, steps * batch * nin);
+        var h0 = Reference.RandomFloats(rng, batch * nh, 0.5);
+        var c0 = Reference.RandomFloats(rng, batch * nh, 0.5);
+        var cost = Reference.RandomFloats(rng, steps * batch * nh);
+        var starts = new bool[steps * batch];
+        starts[1 * batch + 2] = true;
+        starts[3 * batch + 4] = true;
+        (float[] Y, float[] Hn, float[] Cn, float[] Grad, float[] Dx, float[] Dh0, float[] Dc0) Run(bool fused, bool wide)
+        {
+            var (lstm, p) = Build(nin, nh, 9);
+            lstm.FusedStep = fused;
+            lstm.Wide = wide;
+            var y = lstm.Forward(x, steps, batch, starts, h0, c0).ToArray();
+            p.ZeroGradients();
+            var dx = lstm.Backward(cost).ToArray();
+            return (y, lstm.FinalHidden.ToArray(), lstm.FinalCell.ToArray(), (float[])p.Gradients.Clone(), dx,
+                lstm.InitialHiddenGradient.ToArray(), lstm.InitialCellGradient.ToArray());
+        }
+        var reference = Run(fused: false, wide: false);
+        var expected = RefForward(Build(nin, nh, 9).Lstm, Reference.ToDouble(Build(nin, nh, 9).P.Values), Reference.ToDouble(x),
+            Reference.ToDouble(h0), Reference.ToDouble(c0), starts, steps, batch);
+        Reference.Close(expected, reference.Y, 1e-5, 1e-4, "h"); // and the shared result is right
+        foreach (var (fused, wide) in new[] { (true, true), (true, false), (false, true) })
+        {
+            var other = Run(fused, wide);
+            string what = $"fused {fused}, wide {wide} vs product + cell pass, Vector256";
+            Assert.True(reference.Y.AsSpan().SequenceEqual(other.Y), $"h: {what}");
+            Assert.True(reference.Hn.AsSpan().SequenceEqual(other.Hn), $"h_T: {what}");
+            Assert.True(reference.Cn.AsSpan().SequenceEqual(other.Cn), $"c_T: {what}");
+            Assert.True(reference.Grad.AsSpan().SequenceEqual(other.Grad), $"dθ: {what}");
+            Assert.True(reference.Dx.AsSpan().SequenceEqual(other.Dx), $"dx: {what}");
+            Assert.True(reference.Dh0.AsSpan().SequenceEqual(other.Dh0), $"dh0: {what}");
+            Assert.True(reference.Dc0.AsSpan().SequenceEqual(other.Dc0), $"dc0: {what}");
+        }
+    }
+
     [Fact]
     public void InitialisationIsOrthogonalPerGateWithForgetBiasOne()
     {
