@@ -380,9 +380,22 @@ public static partial class Gemm
             }
         }
 
-        /// <summary>dst[q, r] = src[r, q] for an 8×8 block (unpack, shuffle, lane permute).</summary>
+        /// <summary>dst[q, r] = src[r, q] for an 8×8 block.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+        {
+            Transposed8x8(src, lds, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
+            Avx.Store(dst, q0); Avx.Store(dst + ldd, q1); Avx.Store(dst + 2 * ldd, q2); Avx.Store(dst + 3 * ldd, q3);
+            Avx.Store(dst + 4 * ldd, q4); Avx.Store(dst + 5 * ldd, q5); Avx.Store(dst + 6 * ldd, q6); Avx.Store(dst + 7 * ldd, q7);
+        }
+
+        /// <summary>
+        /// The 8×8 block at <paramref name="src"/> (row stride <paramref name="lds"/>) transposed in registers (unpack,
+        /// shuffle, lane permute): q_c holds column c of the block. Moves values only, so every bit is kept.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Transposed8x8(float* src, nint lds, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2,
+            out Vector256<float> q3, out Vector256<float> q4, out Vector256<float> q5, out Vector256<float> q6, out Vector256<float> q7)
         {
             var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
             var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
@@ -396,14 +409,10 @@ public static partial class Gemm
             var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
             var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
             var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-            Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
-            Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
-            Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
-            Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
-            Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
-            Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
-            Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+            q0 = Avx.Permute2x128(u0, u4, 0x20); q1 = Avx.Permute2x128(u1, u5, 0x20);
+            q2 = Avx.Permute2x128(u2, u6, 0x20); q3 = Avx.Permute2x128(u3, u7, 0x20);
+            q4 = Avx.Permute2x128(u0, u4, 0x31); q5 = Avx.Permute2x128(u1, u5, 0x31);
+            q6 = Avx.Permute2x128(u2, u6, 0x31); q7 = Avx.Permute2x128(u3, u7, 0x31);
         }
 
         /// <summary>Packs op(A)[i0..i0+mb, p0..p0+kb] into kb×mr panels (mr values of one k step side by side).</summary>
@@ -477,28 +486,12 @@ public static partial class Gemm
             int cols8 = cols & ~7;
             for (int j = 0; j < cols8; j += 8)
             {
-                float* src = tile + j;
-                var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + nr);
-                var r2 = Avx.LoadVector256(src + 2 * nr); var r3 = Avx.LoadVector256(src + 3 * nr);
-                var r4 = Avx.LoadVector256(src + 4 * nr); var r5 = Avx.LoadVector256(src + 5 * nr);
-                var r6 = Avx.LoadVector256(src + 6 * nr); var r7 = Avx.LoadVector256(src + 7 * nr);
-                var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-                var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-                var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-                var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-                var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-                var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-                var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-                var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                Transposed8x8(tile + j, nr, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
                 float* d = cT + j * ldcT;
-                ScaleStore(d, Avx.Permute2x128(u0, u4, 0x20), al, be);
-                ScaleStore(d + ldcT, Avx.Permute2x128(u1, u5, 0x20), al, be);
-                ScaleStore(d + 2 * ldcT, Avx.Permute2x128(u2, u6, 0x20), al, be);
-                ScaleStore(d + 3 * ldcT, Avx.Permute2x128(u3, u7, 0x20), al, be);
-                ScaleStore(d + 4 * ldcT, Avx.Permute2x128(u0, u4, 0x31), al, be);
-                ScaleStore(d + 5 * ldcT, Avx.Permute2x128(u1, u5, 0x31), al, be);
-                ScaleStore(d + 6 * ldcT, Avx.Permute2x128(u2, u6, 0x31), al, be);
-                ScaleStore(d + 7 * ldcT, Avx.Permute2x128(u3, u7, 0x31), al, be);
+                ScaleStore(d, q0, al, be); ScaleStore(d + ldcT, q1, al, be);
+                ScaleStore(d + 2 * ldcT, q2, al, be); ScaleStore(d + 3 * ldcT, q3, al, be);
+                ScaleStore(d + 4 * ldcT, q4, al, be); ScaleStore(d + 5 * ldcT, q5, al, be);
+                ScaleStore(d + 6 * ldcT, q6, al, be); ScaleStore(d + 7 * ldcT, q7, al, be);
             }
             if (cols8 < cols) StoreTransposed(tile + cols8, nr, cT + cols8 * ldcT, ldcT, 8, cols - cols8, al, be);
         }

@@ -16,6 +16,19 @@ public class AcktrTests
         NEnvs = 2, NSteps = 16, Seed = seed, TotalSteps = 4096,
     };
 
+    /// <summary>mean over the latest rollout's states of KL(π_before ‖ π_after), in float64 from the flat parameters.</summary>
+    private static double ReferenceMeanKl(Acktr acktr, float[] before, float[] after)
+    {
+        var reference = new TrustRegionPolicyReference(acktr.Policy);
+        var obs = acktr.RolloutForTests.Observations.Select(x => (double)x).ToArray();
+        int b = acktr.RolloutForTests.Count;
+        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
+        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
+        double kl = 0;
+        for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
+        return kl / b;
+    }
+
     internal static AcktrOptions Config(string envId)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "configs", "acktr", envId + ".yaml");
@@ -101,14 +114,7 @@ public class AcktrTests
         // The exact mean KL(π_old ‖ π_new) over the rollout's states, in float64: the K-FAC Fisher is an approximation
         // of the exact one (layers are not independent), but a Fisher of the wrong scale (a missing 1/B, a mean for a
         // sum, a factor 2) would put the measured KL off by that factor.
-        var reference = new TrustRegionPolicyReference(acktr.Policy);
-        var obs = acktr.RolloutForTests.Observations.Select(x => (double)x).ToArray();
-        int b = acktr.RolloutForTests.Count;
-        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
-        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
-        double kl = 0;
-        for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
-        kl /= b;
+        double kl = ReferenceMeanKl(acktr, before, after);
         Assert.InRange(kl, 0.4 * o.MaxKl, 2.5 * o.MaxKl);
         // The update's own measurement of that KL (train/kl, float32 outputs) agrees with the float64 one.
         Assert.Equal(kl, acktr.Metrics["train/kl"], 0.02 * kl);
@@ -144,15 +150,9 @@ public class AcktrTests
         var after = acktr.Policy.Parameters.Values;
         Assert.Equal(o.MaxKl, acktr.Metrics["train/predicted_kl"], 1e-9);
 
-        var reference = new TrustRegionPolicyReference(acktr.Policy);
+        double kl = ReferenceMeanKl(acktr, before, after);
         var rollout = acktr.RolloutForTests;
-        var obs = rollout.Observations.Select(x => (double)x).ToArray();
         int b = rollout.Count;
-        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
-        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
-        double kl = 0;
-        for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
-        kl /= b;
         Assert.InRange(kl, 0.4 * o.MaxKl, 2.5 * o.MaxKl);
 
         // The critic moved, by Adam, toward the returns.
