@@ -16,18 +16,9 @@ public class AcktrTests
         NEnvs = 2, NSteps = 16, Seed = seed, TotalSteps = 4096,
     };
 
-    /// <summary>mean over the latest rollout's states of KL(π_before ‖ π_after), in float64 from the flat parameters.</summary>
-    private static double ReferenceMeanKl(Acktr acktr, float[] before, float[] after)
-    {
-        var reference = new TrustRegionPolicyReference(acktr.Policy);
-        var obs = acktr.RolloutForTests.Observations.Select(x => (double)x).ToArray();
-        int b = acktr.RolloutForTests.Count;
-        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
-        var o0 = reference.ActorOutputs(t0, obs, b); var o1 = reference.ActorOutputs(t1, obs, b);
-        double kl = 0;
-        for (int r = 0; r < b; r++) kl += reference.Kl(o0, reference.LogStd(t0), o1, reference.LogStd(t1), r);
-        return kl / b;
-    }
+    /// <summary>mean over the latest rollout's states of KL(π_before ‖ π_after), in float64.</summary>
+    private static double ReferenceMeanKl(Acktr acktr, float[] before, float[] after) =>
+        new TrustRegionPolicyReference(acktr.Policy).MeanKl(before, after, acktr.RolloutForTests.Observations, acktr.RolloutForTests.Count);
 
     internal static AcktrOptions Config(string envId)
     {

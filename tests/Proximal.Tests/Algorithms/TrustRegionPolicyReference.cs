@@ -92,6 +92,17 @@ internal sealed class TrustRegionPolicyReference(ActorCritic policy)
         return e;
     }
 
+    /// <summary>mean over the given states of KL(π_before ‖ π_after), from the flat float32 parameters, in float64.</summary>
+    public double MeanKl(float[] before, float[] after, float[] observations, int batch)
+    {
+        var obs = observations.Select(x => (double)x).ToArray();
+        var t0 = before.Select(x => (double)x).ToArray(); var t1 = after.Select(x => (double)x).ToArray();
+        var o0 = ActorOutputs(t0, obs, batch); var o1 = ActorOutputs(t1, obs, batch);
+        double kl = 0;
+        for (int r = 0; r < batch; r++) kl += Kl(o0, LogStd(t0), o1, LogStd(t1), r);
+        return kl / batch;
+    }
+
     /// <summary>KL(old ‖ new) of row r.</summary>
     public double Kl(double[] oldOutputs, double[] oldLogStd, double[] newOutputs, double[] newLogStd, int r)
     {
