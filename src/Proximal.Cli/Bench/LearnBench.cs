@@ -26,10 +26,11 @@ internal static class LearnBench
         var algos = new Option<string[]>("--algo") { Description = "Algorithm(s) to train, side by side (e.g. --algo ppo a2c trpo acktr).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["ppo"] };
         var checkpointEvery = new Option<long?>("--checkpoint-every") { Description = "Checkpoint interval in env steps (default: a twentieth of each run; 0: none). An interrupted benchmark continues each unfinished run from its checkpoint." };
         var evalEpisodes = new Option<int>("--eval-episodes") { Description = "After each run, evaluate the deterministic policy for this many episodes (SB3-zoo's protocol; 0: none).", DefaultValueFactory = _ => 0 };
+        var evalEvery = new Option<long>("--eval-every") { Description = "Also evaluate the deterministic policy every this many env steps during each run (--eval-episodes episodes, 10 if 0) and report each run's best (the TD3 paper's protocol: 5000; 0: none).", DefaultValueFactory = _ => 0 };
         var reportOnly = new Option<bool>("--report-only") { Description = "Train nothing: write the tables and plots of the runs finished so far (unfinished runs are left out and named)." };
         var output = new Option<string>("--out") { Description = "Output folder for progress.csv files, plots and results.md.", DefaultValueFactory = _ => Path.Combine("runs", "bench-learn") };
         var cmd = new Command("learn", "Train each algorithm on each task × seed and report the mean return of the last 100 training episodes (Markdown tables, algorithms side by side, SVG curves). Resumable: finished runs are skipped, unfinished ones continue from their checkpoints.");
-        foreach (var o in new Option[] { algos, suite, tasks, seeds, seedStart, set, steps, parallel, checkpointEvery, evalEpisodes, reportOnly, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { algos, suite, tasks, seeds, seedStart, set, steps, parallel, checkpointEvery, evalEpisodes, evalEvery, reportOnly, output }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
@@ -45,13 +46,14 @@ internal static class LearnBench
                 if (!AlgorithmRegistry.TryGet(a, out _)) return Usage($"unknown algorithm '{a}'; known: {string.Join(", ", AlgorithmRegistry.Names)}.");
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
                 (algo, id) => TrainingConfig.Resolve(BuiltInConfigs.Find(algo, id), overrides: sets, algorithm: algo))
-            { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery), EvalEpisodes = pr.GetValue(evalEpisodes), ReportOnly = pr.GetValue(reportOnly) };
+            { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery), EvalEpisodes = pr.GetValue(evalEpisodes), EvalEvery = pr.GetValue(evalEvery), ReportOnly = pr.GetValue(reportOnly) };
             // Everything that can be wrong with the request is found before any run starts or any folder is made.
             if (plan.Seeds <= 0) return Usage($"--seeds must be at least 1 (got {plan.Seeds}).");
             if (plan.SeedStart < 0) return Usage($"--seed-start must be >= 0 (got {plan.SeedStart}).");
             if (plan.Steps is <= 0) return Usage($"--steps must be at least 1 (got {plan.Steps}).");
             if (plan.Parallelism <= 0) return Usage($"--parallel must be at least 1 (got {plan.Parallelism}).");
             if (plan.EvalEpisodes < 0) return Usage($"--eval-episodes must be >= 0 (got {plan.EvalEpisodes}).");
+            if (plan.EvalEvery < 0) return Usage($"--eval-every must be >= 0 (got {plan.EvalEvery}).");
             if (plan.CheckpointEvery is < 0) return Usage($"--checkpoint-every must be >= 0 (got {plan.CheckpointEvery}).");
             try
             {

@@ -55,6 +55,37 @@ public class LearningBenchmarkTests
     private static PpoOptions Small() => new() { NEnvs = 2, NSteps = 128, MinibatchSize = 64, NEpochs = 2 };
 
     [Fact]
+    public void PeriodicEvaluationsAreLoggedReportedAtTheirBestAndLeaveTrainingAlone()
+    {
+        string dir = Directory.CreateTempSubdirectory("proximal-learnbench-eval-").FullName;
+        try
+        {
+            var plain = LearningBenchmark.Run(new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 1, Steps: 2048, Parallelism: 1, Path.Combine(dir, "plain"), (_, _) => Small()));
+            var plan = new LearningBenchmarkPlan(["CartPole-v1"], Seeds: 1, Steps: 2048, Parallelism: 1, Path.Combine(dir, "eval"), (_, _) => Small())
+                { EvalEvery = 512, EvalEpisodes = 2 };
+            var run = Assert.Single(LearningBenchmark.Run(plan));
+            // Training is the same run with or without evaluations (their env and generator are their own).
+            Assert.Equal(Assert.Single(plain).Score, run.Score);
+            Assert.Null(Assert.Single(plain).BestPeriodicEval);
+
+            // An evaluation at each multiple of 512 steps (updates end every 256 steps): progress.csv has no value
+            // before 512, and every row carries the latest evaluation's; the reported best is their maximum.
+            var table = Proximal.Training.Logging.CsvTable.Read(Path.Combine(dir, "eval", "runs", "CartPole-v1__ppo__seed1", "progress.csv"));
+            var steps = table.GetDoubles("step");
+            var evals = table.GetDoubles(LearningBenchmark.EvalMetric);
+            Assert.Equal(8, steps.Length);
+            for (int i = 0; i < steps.Length; i++)
+            {
+                if (steps[i] < 512) { Assert.False(double.IsFinite(evals[i])); continue; }
+                if (steps[i] % 512 != 0) Assert.Equal(evals[i - 1], evals[i]); // no evaluation between multiples
+            }
+            Assert.Equal(evals.Where(double.IsFinite).Max(), run.BestPeriodicEval);
+            Assert.Contains("Best periodic eval", LearningBenchmark.MarkdownTable([run]));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void AnInterruptedRunContinuesFromItsCheckpointToTheSameResultAsAnUninterruptedOne()
     {
         string whole = Directory.CreateTempSubdirectory("proximal-learnbench-whole-").FullName;

@@ -14,9 +14,11 @@ namespace Proximal.Training.Benchmarks;
 /// <summary>One training run of the learning benchmark.</summary>
 /// <remarks><see cref="Algorithm"/> is null in result files written before the benchmark ran several algorithms: read it as "ppo".</remarks>
 public sealed record LearningRun(string EnvId, long Seed, long Steps, double Score, double Seconds, double Sps, double[] CurveSteps, double[] CurveReturns,
-    string? Algorithm = "ppo", double? EvalScore = null)
+    string? Algorithm = "ppo", double? EvalScore = null, double? BestPeriodicEval = null)
 {
     // EvalScore: mean return of deterministic-policy episodes after training (SB3-zoo's protocol), when the plan asked for them.
+    // BestPeriodicEval: the highest mean return of the deterministic evaluations made every plan.EvalEvery steps during
+    // the run (the TD3 paper's "max average return" protocol), when the plan asked for them.
     public string AlgorithmName => Algorithm ?? "ppo";
 }
 
@@ -34,6 +36,13 @@ public sealed record LearningBenchmarkPlan(IReadOnlyList<string> Tasks, int Seed
     public long? CheckpointEvery { get; init; }
     /// <summary>Episodes of a deterministic evaluation after each run (0: none), on a fresh env seeded apart from training.</summary>
     public int EvalEpisodes { get; init; }
+    /// <summary>
+    /// Every this many env steps, a deterministic evaluation of EvalEpisodes episodes (10 when EvalEpisodes is 0) during
+    /// the run, logged as eval/mean_return in progress.csv; the run's best is reported (the TD3 paper's protocol:
+    /// every 5000 steps, 10 episodes, the maximum over the run). 0: none. Evaluations never change training: they use
+    /// their own env and generator.
+    /// </summary>
+    public long EvalEvery { get; init; }
     /// <summary>Train nothing: report the runs that have finished (a long benchmark looked at midway). Unfinished runs are left out.</summary>
     public bool ReportOnly { get; init; }
 }
@@ -119,7 +128,7 @@ public static class LearningBenchmark
                 else Log($"{algo} {task} seed {seed}: not finished, left out of the report");
                 return;
             }
-            runs[j] = RunOne(algo, task, seed, options, RunDirectory(plan.OutputDirectory, algo, task, seed), plan.CheckpointEvery, plan.EvalEpisodes, Log);
+            runs[j] = RunOne(algo, task, seed, options, RunDirectory(plan.OutputDirectory, algo, task, seed), plan.CheckpointEvery, plan.EvalEpisodes, plan.EvalEvery, Log);
         });
         return plan.ReportOnly ? runs.Where(r => r is not null).ToArray() : runs;
     }
@@ -127,7 +136,7 @@ public static class LearningBenchmark
     /// <summary>Update threads per run: the cores divided among the runs that go at once (at least 1).</summary>
     public static int RunThreads(int cores, int parallelism, int jobs) => Math.Max(1, cores / Math.Max(1, Math.Min(parallelism, jobs)));
 
-    private static LearningRun RunOne(string algo, string task, long seed, AlgorithmOptions options, string dir, long? checkpointEvery, int evalEpisodes, Action<string> log)
+    private static LearningRun RunOne(string algo, string task, long seed, AlgorithmOptions options, string dir, long? checkpointEvery, int evalEpisodes, long evalEvery, Action<string> log)
     {
         Directory.CreateDirectory(dir);
         string resultPath = Path.Combine(dir, ResultFileName);
@@ -170,7 +179,14 @@ public static class LearningBenchmark
                 return true;
             });
             long remaining = options.TotalSteps - agent.NumTimesteps;
-            if (remaining > 0) agent.Learn(remaining, [callback], default, resumed ? ScheduleMode.Continue : ScheduleMode.New);
+            // Periodic evaluations go first, so that their eval/* metrics reach the same progress.csv row.
+            var periodicOptions = options.Clone();
+            using var periodic = evalEvery > 0
+                ? new EvalCallback(() => BaseAlgorithm.BuildEnv(task, periodicOptions, forEvaluation: true, numEnvs: Math.Min(options.NEnvs, 10)),
+                    evalEvery, evalEpisodes > 0 ? evalEpisodes : 10, deterministic: true)
+                : null;
+            TrainingCallback[] callbacks = periodic is null ? [callback] : [periodic, callback];
+            if (remaining > 0) agent.Learn(remaining, callbacks, default, resumed ? ScheduleMode.Continue : ScheduleMode.New);
             csv.Flush();
             double seconds = earlierSeconds + clock.Elapsed.TotalSeconds;
             var (xs, ys) = ReadCurve(csvPath);
@@ -183,7 +199,10 @@ public static class LearningBenchmark
                     long.MaxValue, evalEpisodes, deterministic: true);
                 evalScore = eval.Run(agent).MeanReturn;
             }
-            var run = new LearningRun(task, seed, agent.NumTimesteps, score, seconds, agent.NumTimesteps / seconds, xs, ys, algo, evalScore);
+            // The best periodic evaluation over the whole run, read from progress.csv (which a resumed run keeps).
+            double? bestPeriodic = evalEvery > 0 ? ReadColumn(csvPath, EvalMetric).DefaultIfEmpty(double.NaN).Max() : null;
+            var run = new LearningRun(task, seed, agent.NumTimesteps, score, seconds, agent.NumTimesteps / seconds, xs, ys, algo, evalScore,
+                bestPeriodic is { } b && double.IsFinite(b) ? b : null);
             WriteResult(resultPath, run);
             log($"{label}: score {run.Score:F1}{(evalScore is { } ev ? $" (deterministic evaluation {ev:F1})" : "")} after {run.Steps:N0} steps in {run.Seconds:F0} s ({run.Sps:F0} steps/s)");
         }
@@ -242,6 +261,18 @@ public static class LearningBenchmark
         File.Move(temp, csvPath, overwrite: true);
     }
 
+    /// <summary>The progress.csv column of the periodic evaluations.</summary>
+    public const string EvalMetric = "eval/mean_return";
+
+    /// <summary>The finite values of one progress.csv column (rows where it is empty or missing are skipped).</summary>
+    private static IEnumerable<double> ReadColumn(string csvPath, string column)
+    {
+        LearningCurve curve;
+        try { curve = LearningCurvePlot.LoadRun(csvPath, column); }
+        catch (InvalidDataException) { return []; }
+        return curve.Y.Where(double.IsFinite).ToArray();
+    }
+
     /// <summary>The learning curve of a run from its progress.csv (steps with a finite mean episode return).</summary>
     private static (double[] Steps, double[] Returns) ReadCurve(string csvPath)
     {
@@ -283,16 +314,17 @@ public static class LearningBenchmark
         foreach (var a in byAlgorithm)
         {
             if (byAlgorithm.Count > 1) sb.AppendLine(CultureInfo.InvariantCulture, $"**{a.Key}**\n");
-            bool evals = a.Any(r => r.EvalScore is not null);
-            sb.AppendLine("| Task | Seeds | Steps | Score (mean ± std) | Per seed | Target | Met | Steps/s per run |" + (evals ? " Deterministic eval (mean ± std) |" : ""));
-            sb.AppendLine("|---|---|---|---|---|---|---|---|" + (evals ? "---|" : ""));
+            bool evals = a.Any(r => r.EvalScore is not null), periodic = a.Any(r => r.BestPeriodicEval is not null);
+            sb.AppendLine("| Task | Seeds | Steps | Score (mean ± std) | Per seed | Target | Met | Steps/s per run |" + (evals ? " Deterministic eval (mean ± std) |" : "")
+                + (periodic ? " Best periodic eval (mean ± std) |" : ""));
+            sb.AppendLine("|---|---|---|---|---|---|---|---|" + (evals ? "---|" : "") + (periodic ? "---|" : ""));
             foreach (var g in a.GroupBy(r => r.EnvId))
             {
                 var (mean, std, scores) = Stats(g);
                 bool hasTarget = TryGetTarget(a.Key, g.Key, out double target);
                 string met = hasTarget ? (mean >= target ? "yes" : "no") : "–";
                 sb.Append(CultureInfo.InvariantCulture, $"| {g.Key} | {scores.Length} | {g.Max(r => r.Steps):N0} | {mean:F1} ± {std:F1} | {string.Join(", ", scores.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))} | {(hasTarget ? target.ToString(CultureInfo.InvariantCulture) : "–")} | {met} | {g.Average(r => r.Sps):N0} |");
-                sb.AppendLine(evals ? EvalCell(g) : "");
+                sb.AppendLine((evals ? EvalCell(g.Select(r => r.EvalScore)) : "") + (periodic ? EvalCell(g.Select(r => r.BestPeriodicEval)) : ""));
             }
             sb.AppendLine();
         }
@@ -326,9 +358,9 @@ public static class LearningBenchmark
         return sb.ToString();
     }
 
-    private static string EvalCell(IEnumerable<LearningRun> runs)
+    private static string EvalCell(IEnumerable<double?> scores)
     {
-        var e = runs.Where(r => r.EvalScore is not null).Select(r => r.EvalScore!.Value).ToArray();
+        var e = scores.Where(x => x is not null).Select(x => x!.Value).ToArray();
         if (e.Length == 0) return " – |";
         double mean = e.Average(), std = Math.Sqrt(e.Sum(x => (x - mean) * (x - mean)) / e.Length);
         return string.Create(CultureInfo.InvariantCulture, $" {mean:F1} ± {std:F1} ({e.Length}) |");
