@@ -58,9 +58,17 @@ public static class WorkerTeam
                 // within microseconds of the caller: spin without yielding (a yield hands the core to any other runnable
                 // process, even a low-priority one, for a whole time slice: measured, it erased the second core's gain),
                 // then block until the last helper signals.
+                // The count, not the event, says when the round is over: a helper that finished the previous round may
+                // have been preempted between its decrement and its Set (the caller saw the count reach 0 while spinning
+                // and went on), and that late Set then lands after this round's Reset. Trusting it returned while a
+                // helper still ran this round's part: its results were read unfinished and _work was cleared under it.
                 long start = Stopwatch.GetTimestamp();
                 while (Volatile.Read(ref _pending) != 0 && Stopwatch.GetTimestamp() - start < SpinTicks) Thread.SpinWait(20);
-                if (Volatile.Read(ref _pending) != 0) Done.Wait();
+                while (Volatile.Read(ref _pending) != 0)
+                {
+                    Done.Wait();
+                    if (Volatile.Read(ref _pending) != 0) Done.Reset(); // a stale Set; the count is re-read before waiting again
+                }
             }
             if (_error is { } e) throw new InvalidOperationException("A worker-team helper thread failed.", e);
         }
@@ -70,6 +78,9 @@ public static class WorkerTeam
             Volatile.Write(ref _busy, 0);
         }
     }
+
+    /// <summary>Tests: runs on the helper that finished a round, between its decrement and its Set (to widen that window).</summary>
+    internal static Action? BeforeDoneSignalForTests;
 
     private static void Grow()
     {
@@ -112,7 +123,11 @@ public static class WorkerTeam
                 done++;
                 try { _work!.RunPart(_part, _parts); }
                 catch (Exception e) { _error = e; }
-                if (Interlocked.Decrement(ref _pending) == 0) Done.Set();
+                if (Interlocked.Decrement(ref _pending) == 0)
+                {
+                    BeforeDoneSignalForTests?.Invoke();
+                    Done.Set();
+                }
             }
         }
     }
