@@ -71,12 +71,7 @@ public sealed class AcktrOptions : OnPolicyOptions
     public override void Validate()
     {
         base.Validate();
-        if (CriticFit != AcktrCriticFit.Adam) return;
-        if (Policy.SharedTrunk)
-            throw new ConfigException("critic_fit: adam needs separate actor and critic networks: set policy.shared_trunk: false (the actor's natural-gradient step must not move the value function).");
-        long batch = (long)NEnvs * NSteps;
-        if (batch % VfMinibatchSize != 0 || VfMinibatchSize > batch)
-            throw new ConfigException($"vf_minibatch_size {VfMinibatchSize} does not divide the rollout batch n_envs × n_steps = {NEnvs} × {NSteps} = {batch}.");
+        if (CriticFit == AcktrCriticFit.Adam) ValidateSeparateValueFit("critic_fit: adam", VfMinibatchSize);
     }
 
     public new AcktrOptions Clone() => (AcktrOptions)base.Clone();

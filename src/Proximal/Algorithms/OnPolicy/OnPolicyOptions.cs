@@ -33,6 +33,20 @@ public abstract class OnPolicyOptions : AlgorithmOptions
         Policy.Validate();
     }
 
+    /// <summary>
+    /// For algorithms that fit the critic alone by Adam minibatches after the policy step (TRPO; ACKTR with critic_fit:
+    /// adam): the critic must be its own network, and the minibatch must divide the rollout. <paramref name="who"/> opens
+    /// the shared-trunk message.
+    /// </summary>
+    protected void ValidateSeparateValueFit(string who, int vfMinibatchSize)
+    {
+        if (Policy.SharedTrunk)
+            throw new ConfigException($"{who} needs separate actor and critic networks: set policy.shared_trunk: false (the natural-gradient step must not move the value function).");
+        long batch = (long)NEnvs * NSteps;
+        if (batch % vfMinibatchSize != 0 || vfMinibatchSize > batch)
+            throw new ConfigException($"vf_minibatch_size {vfMinibatchSize} does not divide the rollout batch n_envs × n_steps = {NEnvs} × {NSteps} = {batch}.");
+    }
+
     protected override void CopyNested()
     {
         base.CopyNested();

@@ -50,11 +50,7 @@ public sealed class TrpoOptions : OnPolicyOptions
     public override void Validate()
     {
         base.Validate();
-        if (Policy.SharedTrunk)
-            throw new ConfigException("TRPO needs separate actor and critic networks: set policy.shared_trunk: false (the natural-gradient step must not move the value function).");
-        long batch = (long)NEnvs * NSteps;
-        if (batch % VfMinibatchSize != 0 || VfMinibatchSize > batch)
-            throw new ConfigException($"vf_minibatch_size {VfMinibatchSize} does not divide the rollout batch n_envs × n_steps = {NEnvs} × {NSteps} = {batch}.");
+        ValidateSeparateValueFit("TRPO", VfMinibatchSize);
     }
 
     public new TrpoOptions Clone() => (TrpoOptions)base.Clone();

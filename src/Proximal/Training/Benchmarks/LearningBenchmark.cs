@@ -179,12 +179,12 @@ public static class LearningBenchmark
                 return true;
             });
             long remaining = options.TotalSteps - agent.NumTimesteps;
+            // Deterministic evaluations on their own env (never the training one), periodic or after training.
+            var evalOptions = options.Clone();
+            EvalCallback Evaluator(long every, int episodes) =>
+                new(() => BaseAlgorithm.BuildEnv(task, evalOptions, forEvaluation: true, numEnvs: Math.Min(options.NEnvs, 10)), every, episodes, deterministic: true);
             // Periodic evaluations go first, so that their eval/* metrics reach the same progress.csv row.
-            var periodicOptions = options.Clone();
-            using var periodic = evalEvery > 0
-                ? new EvalCallback(() => BaseAlgorithm.BuildEnv(task, periodicOptions, forEvaluation: true, numEnvs: Math.Min(options.NEnvs, 10)),
-                    evalEvery, evalEpisodes > 0 ? evalEpisodes : 10, deterministic: true)
-                : null;
+            using var periodic = evalEvery > 0 ? Evaluator(evalEvery, evalEpisodes > 0 ? evalEpisodes : 10) : null;
             TrainingCallback[] callbacks = periodic is null ? [callback] : [periodic, callback];
             if (remaining > 0) agent.Learn(remaining, callbacks, default, resumed ? ScheduleMode.Continue : ScheduleMode.New);
             csv.Flush();
@@ -194,15 +194,13 @@ public static class LearningBenchmark
             double? evalScore = null;
             if (evalEpisodes > 0)
             {
-                var evalOptions = options.Clone();
-                using var eval = new EvalCallback(() => BaseAlgorithm.BuildEnv(task, evalOptions, forEvaluation: true, numEnvs: Math.Min(options.NEnvs, 10)),
-                    long.MaxValue, evalEpisodes, deterministic: true);
+                using var eval = Evaluator(long.MaxValue, evalEpisodes);
                 evalScore = eval.Run(agent).MeanReturn;
             }
             // The best periodic evaluation over the whole run, read from progress.csv (which a resumed run keeps).
-            double? bestPeriodic = evalEvery > 0 ? ReadColumn(csvPath, EvalMetric).DefaultIfEmpty(double.NaN).Max() : null;
+            double[] periodicEvals = evalEvery > 0 ? ReadCurve(csvPath, EvalMetric).Returns : [];
             var run = new LearningRun(task, seed, agent.NumTimesteps, score, seconds, agent.NumTimesteps / seconds, xs, ys, algo, evalScore,
-                bestPeriodic is { } b && double.IsFinite(b) ? b : null);
+                periodicEvals.Length > 0 ? periodicEvals.Max() : null);
             WriteResult(resultPath, run);
             log($"{label}: score {run.Score:F1}{(evalScore is { } ev ? $" (deterministic evaluation {ev:F1})" : "")} after {run.Steps:N0} steps in {run.Seconds:F0} s ({run.Sps:F0} steps/s)");
         }
@@ -264,21 +262,15 @@ public static class LearningBenchmark
     /// <summary>The progress.csv column of the periodic evaluations.</summary>
     public const string EvalMetric = "eval/mean_return";
 
-    /// <summary>The finite values of one progress.csv column (rows where it is empty or missing are skipped).</summary>
-    private static IEnumerable<double> ReadColumn(string csvPath, string column)
+    /// <summary>
+    /// One column of a run's progress.csv against its steps, finite values only; by default the learning curve (the
+    /// mean episode return). Empty while the column has no value (no episode finished, no evaluation made yet).
+    /// </summary>
+    private static (double[] Steps, double[] Returns) ReadCurve(string csvPath, string column = "rollout/episode_return_mean")
     {
         LearningCurve curve;
         try { curve = LearningCurvePlot.LoadRun(csvPath, column); }
-        catch (InvalidDataException) { return []; }
-        return curve.Y.Where(double.IsFinite).ToArray();
-    }
-
-    /// <summary>The learning curve of a run from its progress.csv (steps with a finite mean episode return).</summary>
-    private static (double[] Steps, double[] Returns) ReadCurve(string csvPath)
-    {
-        LearningCurve curve;
-        try { curve = LearningCurvePlot.LoadRun(csvPath, "rollout/episode_return_mean"); }
-        catch (InvalidDataException) { return ([], []); } // no episode finished yet: an empty curve
+        catch (InvalidDataException) { return ([], []); } // no value yet: an empty curve
         var xs = new List<double>();
         var ys = new List<double>();
         for (int i = 0; i < curve.Count; i++)
