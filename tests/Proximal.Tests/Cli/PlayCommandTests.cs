@@ -119,12 +119,20 @@ public sealed class PlayCommandTests : IDisposable
         Assert.Contains("random", r.Out);
         Assert.Contains("as first", r.Out);
         Assert.DoesNotContain("minimax4", r.Out);
+        Assert.Contains("distinct games", r.Out);
+
+        r = Run("", "play", model, "--against", "minimax1", "--games", "2", "--search-depth", "2");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("agent searches 2 plies on its critic's values", r.Out);
+        Assert.Contains("minimax1", r.Out);
 
         foreach (var (args, fragment) in new[]
         {
             (new[] { "play", model, "--first", "nobody" }, "--first must be human or agent"),
             (new[] { "play", model, "--against", "minimax3" }, "--against must be one of"),
             (new[] { "play", Path.Combine(_dir, "missing.zip") }, "does not exist"),
+            (new[] { "play", model, "--search-depth", "9" }, "--search-depth must be 0 (no search) to 8"),
+            (new[] { "play", model, "--search-depth", "2", "--stochastic" }, "--stochastic and --search-depth exclude each other"),
         })
         {
             var bad = Run("", args);

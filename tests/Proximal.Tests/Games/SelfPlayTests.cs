@@ -226,4 +226,27 @@ public class SelfPlayTests
         Assert.Equal(0, refs[0]);
         Assert.True(refs[1] > refs[0] + 100 && refs[2] > refs[1] && refs[3] > refs[2], $"reference ladder {string.Join(", ", refs)}");
     }
+
+    private sealed class LowestColumnPlayer : IConnectFourPlayer
+    {
+        public int ChooseMove(in ConnectFour board) { int c = 0; while (!board.IsLegal(c)) c++; return c; }
+    }
+
+    [Fact]
+    public void MatchesCountDistinctGamesPerColour()
+    {
+        // Two deterministic players replay one game per colour, however many are played.
+        Matches.Play(new LowestColumnPlayer(), new LowestColumnPlayer(), 15, out int d1, out int d2);
+        Assert.Equal((1, 1), (d1, d2));
+        // Random against random: 30 games per colour of 7+ random moves are all different (a repeat has probability < 1e-6 here).
+        var m = Matches.Play(new RandomPlayer(new Rng(4)), new RandomPlayer(new Rng(5)), 30, out d1, out d2);
+        Assert.Equal((30, 30), (d1, d2));
+        Assert.Equal(30, m.AsFirst.Games);
+        // The hash follows the moves: the same sequence gives the same hash, a different one another.
+        Matches.PlayGame(new LowestColumnPlayer(), new LowestColumnPlayer(), out ulong h1);
+        Matches.PlayGame(new LowestColumnPlayer(), new LowestColumnPlayer(), out ulong h2);
+        Matches.PlayGame(new MinimaxPlayer(1, new Rng(1)), new LowestColumnPlayer(), out ulong h3);
+        Assert.Equal(h1, h2);
+        Assert.NotEqual(h1, h3);
+    }
 }
