@@ -99,6 +99,19 @@ public class SelfPlayTests
     }
 
     [Fact]
+    public void AnAnnealedRandomMoveProbabilityFollowsTheSchedule()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
+        var annealed = new SelfPlayLeague(policy, new SelfPlayOptions { OpponentRandomMove = 0.3, OpponentRandomMoveFinal = 0.05 }, seed: 1, maxBatch: 1);
+        Assert.Equal(0.3, annealed.OpponentRandomMoveNow); // before any schedule: the start value
+        annealed.SetScheduleFraction(1); Assert.Equal(0.3, annealed.OpponentRandomMoveNow, 15);
+        annealed.SetScheduleFraction(0.5); Assert.Equal(0.175, annealed.OpponentRandomMoveNow, 15);
+        annealed.SetScheduleFraction(0); Assert.Equal(0.05, annealed.OpponentRandomMoveNow, 15);
+        var constant = new SelfPlayLeague(policy, new SelfPlayOptions { OpponentRandomMove = 0.3 }, seed: 1, maxBatch: 1);
+        constant.SetScheduleFraction(0.2); Assert.Equal(0.3, constant.OpponentRandomMoveNow);
+    }
+
+    [Fact]
     public void OpponentRandomMovesAreUniformOverTheLegalColumns()
     {
         var policy = new ActorCritic(new Box(0f, 1f, 84), new Discrete(7), new PolicyOptions { HiddenSizes = [4] }, new Rng(1));
@@ -182,6 +195,8 @@ public class SelfPlayTests
         var o = SmallOptions();
         o.SelfPlay.Mirror = true;       // both options keep state (episode counters, running scores) that a resume must restore
         o.SelfPlay.PfspExponent = 2;
+        o.SelfPlay.OpponentRandomMove = 0.5; // annealed to 0.1 on the schedule's clock: nothing saved, recomputed on resume
+        o.SelfPlay.OpponentRandomMoveFinal = 0.1;
         int iter = o.NEnvs * o.NSteps;
         string dir = Directory.CreateTempSubdirectory("proximal-selfplay-").FullName;
         try
@@ -210,6 +225,9 @@ public class SelfPlayTests
             Assert.Contains(Enumerable.Range(0, straight.League.PoolCount), k => straight.League.Score(k) != 0.5f); // scores were kept
             Assert.Equal(straight.Metrics["rollout/episode_return_mean"], resumed.Metrics["rollout/episode_return_mean"]);
             Assert.Equal(straight.Metrics["selfplay/elo"], resumed.Metrics["selfplay/elo"]); // update 7 is rated in both
+            // The 7th rollout began with 1/7 of the schedule left: 0.1 + (0.5 − 0.1)/7.
+            Assert.Equal(0.1 + 0.4 / 7, straight.Metrics["selfplay/opponent_random_move"], 12);
+            Assert.Equal(straight.Metrics["selfplay/opponent_random_move"], resumed.Metrics["selfplay/opponent_random_move"]);
             Assert.True(straight.Metrics["rollout/episodes"] > 0);
         }
         finally { Directory.Delete(dir, true); }

@@ -79,6 +79,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
 
     protected sealed override void RunIteration(double scheduleFraction)
     {
+        League?.SetScheduleFraction(scheduleFraction); // [self-play] an annealed opponent_random_move follows the schedule
         CollectRollout();
         TimedUpdate(() => Train(scheduleFraction));
         AfterUpdate();
@@ -217,6 +218,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
         IterationMetrics["selfplay/pool_size"] = League.PoolCount;
         foreach (var key in IterationMetrics.Keys.Where(k => k.StartsWith("selfplay/", StringComparison.Ordinal) && k != "selfplay/pool_size").ToArray())
             IterationMetrics.Remove(key); // ratings appear only in the rows of the updates that were rated
+        IterationMetrics["selfplay/opponent_random_move"] = League.OpponentRandomMoveNow; // this update's rollout used it
         var o = League.Options;
         if (o.EvalEvery > 0 && update % o.EvalEvery == 0)
         {

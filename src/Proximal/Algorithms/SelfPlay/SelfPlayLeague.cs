@@ -41,6 +41,7 @@ public sealed class SelfPlayLeague : IBatchOpponent
     {
         _learner = learner ?? throw new ArgumentNullException(nameof(learner));
         _options = options ?? throw new ArgumentNullException(nameof(options));
+        OpponentRandomMoveNow = options.OpponentRandomMove;
         if (!learner.Head.SupportsActionMasks) throw new NotSupportedException("Self-play needs a Discrete action space (legal-move masks).");
         _snapshotNet = new ActorCritic(learner.ObservationSpace, learner.ActionSpace, learner.Options, new Rng(0));
         _pool = new float[options.PoolSize][];
@@ -73,6 +74,19 @@ public sealed class SelfPlayLeague : IBatchOpponent
         _next = (_next + 1) % _pool.Length;
         _count = Math.Min(_count + 1, _pool.Length);
     }
+
+    /// <summary>
+    /// Where the run stands on its schedule: 1 at the start, 0 at the end (the learning rate's fraction). Sets
+    /// <see cref="OpponentRandomMoveNow"/>; derived from the schedule each iteration, so it needs no saving.
+    /// </summary>
+    public void SetScheduleFraction(double remaining)
+    {
+        double start = _options.OpponentRandomMove;
+        OpponentRandomMoveNow = _options.OpponentRandomMoveFinal is { } end ? end + (start - end) * Math.Clamp(remaining, 0, 1) : start;
+    }
+
+    /// <summary>The probability that an opponent's move is a random legal column now (see <see cref="SelfPlayOptions.OpponentRandomMoveFinal"/>).</summary>
+    public double OpponentRandomMoveNow { get; private set; }
 
     /// <summary>Called after update number <paramref name="update"/> (from 1): snapshots on every snapshot_every-th.</summary>
     public void AfterUpdate(long update)
@@ -128,9 +142,10 @@ public sealed class SelfPlayLeague : IBatchOpponent
             net.Head.Sample(outputs, _rng, _actions.AsSpan(0, k), _mask.AsSpan(0, k * _ad));
             for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
         }
-        if (_options.OpponentRandomMove > 0) // [exploration] drawn after the policy's moves so the policy draws are unchanged
+        double randomMove = OpponentRandomMoveNow;
+        if (randomMove > 0) // [exploration] drawn after the policy's moves so the policy draws are unchanged
             for (int i = 0; i < b; i++)
-                if (_rng.NextDouble() < _options.OpponentRandomMove) actions[i] = RandomLegal(legal.Slice(i * _ad, _ad));
+                if (_rng.NextDouble() < randomMove) actions[i] = RandomLegal(legal.Slice(i * _ad, _ad));
         for (int i = 0; i < b; i++)
             if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
     }

@@ -39,6 +39,14 @@ public sealed class SelfPlayOptions
     [Range(0, 1)] public double OpponentRandomMove { get; set; }
 
     /// <summary>
+    /// When set, the random-move probability goes linearly from <see cref="OpponentRandomMove"/> at the start of the
+    /// run to this value at its end (on the learning-rate schedule's clock): many mistakes to punish early, when the
+    /// learner still misses one-move tactics; play closer to the opponents' own later, so that the learner is paid
+    /// for beating good moves rather than for waiting for bad ones. Unset (the default): constant.
+    /// </summary>
+    [Range(0, 1)] public double? OpponentRandomMoveFinal { get; set; }
+
+    /// <summary>
     /// Show half of the learner's games to it mirrored left–right (ConnectFourSelfPlayVecEnv.Mirror): the board is
     /// symmetric, so this is exact augmentation that costs nothing. Off by default (runs before it existed replay).
     /// </summary>
