@@ -29,18 +29,21 @@ internal static class PlayCommand
         var seed = CliParsing.WholeOption("--seed", "Seed of the agent's sampling and of the reference players' tie-breaks (default 1).");
         var against = new Option<string?>("--against") { Description = "No person: play the agent against random, minimax1, minimax2, minimax4 or all of them." };
         var games = CliParsing.IntOption("--games", "-n", "Games per colour with --against.", 100);
+        var opening = CliParsing.IntOption("--random-opening", "", "With --against: start each pair of games (agent first, agent second) from the same random opening of this many plies (0-8; 0: the empty board). Measures strength over many positions instead of a few replayed lines.", 0);
         var searchDepth = CliParsing.IntOption("--search-depth", "", "Look ahead this many plies (1-8), scoring the leaves with the agent's own critic (alpha-beta negamax; 0: no search, the policy's most likely move).", 0);
         var cmd = new Command("play", "Play Connect Four against a trained agent in the terminal (or rate it against reference players with --against).");
         cmd.Arguments.Add(model);
-        foreach (var o in new Option[] { first, stochastic, seed, against, games, searchDepth }) cmd.Options.Add(o);
-        cmd.SetAction(pr => Run(pr.GetValue(model)!, pr.GetValue(first)!, pr.GetValue(stochastic), pr.GetValue(seed) ?? 1, pr.GetValue(against), pr.GetValue(games), pr.GetValue(searchDepth)));
+        foreach (var o in new Option[] { first, stochastic, seed, against, games, searchDepth, opening }) cmd.Options.Add(o);
+        cmd.SetAction(pr => Run(pr.GetValue(model)!, pr.GetValue(first)!, pr.GetValue(stochastic), pr.GetValue(seed) ?? 1, pr.GetValue(against), pr.GetValue(games), pr.GetValue(searchDepth), pr.GetValue(opening)));
         return cmd;
     }
 
     private static int Usage(string m) { Console.Error.WriteLine($"error: {m}"); return CliParsing.ExitUsage; }
 
-    private static int Run(string path, string first, bool stochastic, long seed, string? against, int games, int searchDepth)
+    private static int Run(string path, string first, bool stochastic, long seed, string? against, int games, int searchDepth, int openingPlies)
     {
+        if (openingPlies is < 0 or > 8) return Usage($"--random-opening must be 0 to 8 plies (got {openingPlies}).");
+        if (openingPlies > 0 && against is null) return Usage("--random-opening needs --against (a person chooses their own opening).");
         if (searchDepth is < 0 or > 8) return Usage($"--search-depth must be 0 (no search) to 8 (got {searchDepth}).");
         if (searchDepth > 0 && stochastic) return Usage("--stochastic and --search-depth exclude each other: the search plays its best-valued move.");
         if (first is not ("human" or "agent")) return Usage($"--first must be human or agent (got '{first}').");
@@ -68,15 +71,16 @@ internal static class PlayCommand
             var rng = new Rng((ulong)seed);
             var sampler = rng.Split(); // split even with search, so the references' tie-breaks do not depend on the option
             IConnectFourPlayer player = searchDepth > 0 ? new ValueSearchPlayer(agent.Policy, searchDepth) : new PolicyPlayer(agent.Policy, deterministic: !stochastic, sampler);
-            return against is null ? Interactive(player, first == "human") : Rate(player, against, games, rng, agent.NumTimesteps, searchDepth);
+            return against is null ? Interactive(player, first == "human") : Rate(player, against, games, rng, agent.NumTimesteps, searchDepth, openingPlies, (ulong)seed);
         }
     }
 
-    private static int Rate(IConnectFourPlayer player, string against, int games, Rng rng, long steps, int searchDepth)
+    private static int Rate(IConnectFourPlayer player, string against, int games, Rng rng, long steps, int searchDepth, int openingPlies, ulong seed)
     {
         var c = CultureInfo.InvariantCulture;
         string how = searchDepth > 0 ? $"agent searches {searchDepth} plies on its critic's values" : "agent deterministic unless --stochastic";
-        Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference ({2}).", steps, games, how));
+        string from = openingPlies > 0 ? $"; each pair from a random {openingPlies}-ply opening, the same openings for every reference" : "";
+        Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference ({2}{3}).", steps, games, how, from));
         Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss    distinct games 1st/2nd    agent's one-move tactics");
         var opponents = new List<double>();
         var scores = new List<double>();
@@ -86,7 +90,8 @@ internal static class PlayCommand
             var r = ReferencePlayer.All[j];
             if (against != "all" && against != r.Name) continue;
             var tactics = new TacticsCounter(player);
-            var m = Matches.Play(tactics, r.Create(rng.Split()), games, out int distinct1, out int distinct2);
+            var openings = new Rng(seed ^ 0x0BE1_1C0D_E5EE_D000UL); // one generator per reference from the same seed: the same openings
+            var m = Matches.Play(tactics, r.Create(rng.Split()), games, openingPlies, openings, out int distinct1, out int distinct2);
             Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}    {7,11} / {8,-10}    missed wins {9}/{10}, missed blocks {11}/{12}", r.Name,
                 m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses, distinct1, distinct2,
                 tactics.WinsMissed, tactics.WinsAvailable, tactics.BlocksMissed, tactics.BlocksNeeded));

@@ -267,4 +267,46 @@ public class SelfPlayTests
         Assert.Equal(h1, h2);
         Assert.NotEqual(h1, h3);
     }
+
+    /// <summary>Records the board it is asked to move from, then plays the lowest legal column.</summary>
+    private sealed class RecordingPlayer : IConnectFourPlayer
+    {
+        public readonly List<(ulong, ulong, int)> Seen = [];
+        public int ChooseMove(in ConnectFour board) { Seen.Add(board.ToBits()); int c = 0; while (!board.IsLegal(c)) c++; return c; }
+    }
+
+    [Fact]
+    public void RandomOpeningsArePlayedOnceInEachColourAndVaryTheGames()
+    {
+        // Openings are legal, never finish the game, and follow the generator.
+        var a = new int[8];
+        var b = new int[8];
+        for (int i = 0; i < 200; i++)
+        {
+            Matches.DrawOpening(new Rng((ulong)i), a);
+            Matches.DrawOpening(new Rng((ulong)i), b);
+            Assert.Equal(a, b);
+            var board = new ConnectFour();
+            foreach (int c in a) Assert.Equal(GameOutcome.Ongoing, board.Play(c));
+        }
+        // Two deterministic players: with 4-ply openings the games differ; each opening is played in both colours.
+        var p = new RecordingPlayer();
+        Matches.Play(p, new LowestColumnPlayer(), 10, 4, new Rng(7), out int d1, out int d2);
+        Assert.True(d1 >= 8 && d2 >= 8, $"{d1}, {d2} distinct games of 10");
+        // After a 4-ply opening player 0 moves: the recorder sees 4-move positions only in its games as first player,
+        // one per pair, and they are the generator's openings in order.
+        var firstPositions = p.Seen.Where(s => s.Item3 == 4).ToList();
+        Assert.Equal(10, firstPositions.Count); // one per game as first player, right after the opening
+        var rng = new Rng(7);
+        var expected = new int[4];
+        for (int g = 0; g < 10; g++)
+        {
+            Matches.DrawOpening(rng, expected);
+            var board = new ConnectFour();
+            foreach (int c in expected) board.Play(c);
+            Assert.Equal(board.ToBits(), firstPositions[g]);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Matches.Play(p, p, 1, 9, new Rng(1), out _, out _));
+        Assert.Throws<ArgumentNullException>(() => Matches.Play(p, p, 1, 2, null, out _, out _));
+    }
 }

@@ -27,10 +27,23 @@ public static class Matches
     public static int PlayGame(IConnectFourPlayer first, IConnectFourPlayer second) => PlayGame(first, second, out _);
 
     /// <summary>One game, also returning a hash of its move sequence (FNV-1a over the columns played), so callers can count distinct games.</summary>
-    public static int PlayGame(IConnectFourPlayer first, IConnectFourPlayer second, out ulong movesHash)
+    public static int PlayGame(IConnectFourPlayer first, IConnectFourPlayer second, out ulong movesHash) =>
+        PlayGame(first, second, ReadOnlySpan<int>.Empty, out movesHash);
+
+    /// <summary>
+    /// One game from the position after <paramref name="opening"/> (columns played alternately from the empty board,
+    /// none of them finishing the game); <paramref name="first"/> is the player who moved first in the opening, and the
+    /// hash covers the opening's moves too.
+    /// </summary>
+    public static int PlayGame(IConnectFourPlayer first, IConnectFourPlayer second, ReadOnlySpan<int> opening, out ulong movesHash)
     {
         var board = new ConnectFour();
         movesHash = 14695981039346656037UL;
+        foreach (int column in opening)
+        {
+            if (board.Play(column) != GameOutcome.Ongoing) throw new ArgumentException("The opening must not finish the game.", nameof(opening));
+            movesHash = (movesHash ^ (ulong)(column + 1)) * 1099511628211UL;
+        }
         while (true)
         {
             var mover = board.PlayerToMove == 0 ? first : second;
@@ -52,24 +65,58 @@ public static class Matches
     /// per colour: a deterministic player against references that differ only by tie-breaks replays few lines, and
     /// a win rate over 100 games of 3 distinct lines says less than one over 100 distinct games.
     /// </summary>
-    public static MatchResult Play(IConnectFourPlayer player, IConnectFourPlayer opponent, int gamesPerColour, out int distinctAsFirst, out int distinctAsSecond)
+    public static MatchResult Play(IConnectFourPlayer player, IConnectFourPlayer opponent, int gamesPerColour, out int distinctAsFirst, out int distinctAsSecond) =>
+        Play(player, opponent, gamesPerColour, 0, null, out distinctAsFirst, out distinctAsSecond);
+
+    /// <summary>
+    /// As above, each pair of games starting from a random opening of <paramref name="openingPlies"/> uniformly drawn legal
+    /// moves (both sides; redrawn if one would end the game), played once with <paramref name="player"/> as first and once
+    /// as second player from the same opening, so neither colour gets the easier positions. An engine-match practice:
+    /// it measures strength over many positions instead of a few replayed lines. 0 plies: every game from the empty board.
+    /// </summary>
+    public static MatchResult Play(IConnectFourPlayer player, IConnectFourPlayer opponent, int gamesPerColour, int openingPlies, Rng? openingRng,
+        out int distinctAsFirst, out int distinctAsSecond)
     {
         if (gamesPerColour < 0) throw new ArgumentOutOfRangeException(nameof(gamesPerColour), gamesPerColour, "games must be ≥ 0.");
+        if (openingPlies is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(openingPlies), openingPlies, "opening plies must be 0..8.");
+        if (openingPlies > 0 && openingRng is null) throw new ArgumentNullException(nameof(openingRng), "a random opening needs a generator.");
         int w1 = 0, d1 = 0, l1 = 0, w2 = 0, d2 = 0, l2 = 0;
         var first = new HashSet<ulong>();
         var second = new HashSet<ulong>();
+        var opening = new int[openingPlies];
         for (int g = 0; g < gamesPerColour; g++)
         {
-            int r = PlayGame(player, opponent, out ulong h);
+            if (openingPlies > 0) DrawOpening(openingRng!, opening);
+            int r = PlayGame(player, opponent, opening, out ulong h);
             first.Add(h);
             if (r == 0) w1++; else if (r == 1) l1++; else d1++;
-            r = PlayGame(opponent, player, out h);
+            r = PlayGame(opponent, player, opening, out h);
             second.Add(h);
             if (r == 1) w2++; else if (r == 0) l2++; else d2++;
         }
         distinctAsFirst = first.Count;
         distinctAsSecond = second.Count;
         return new MatchResult(new MatchRecord(w1, d1, l1), new MatchRecord(w2, d2, l2));
+    }
+
+    /// <summary>Uniformly random legal moves from the empty board, none of which ends the game (such a move is redrawn).</summary>
+    public static void DrawOpening(Rng rng, Span<int> opening)
+    {
+        var board = new ConnectFour();
+        Span<int> ok = stackalloc int[ConnectFour.Columns];
+        for (int i = 0; i < opening.Length; i++)
+        {
+            int n = 0;
+            for (int c = 0; c < ConnectFour.Columns; c++)
+            {
+                if (!board.IsLegal(c)) continue;
+                var probe = board;
+                if (probe.Play(c) == GameOutcome.Ongoing) ok[n++] = c;
+            }
+            if (n == 0) throw new InvalidOperationException("No opening move keeps the game going."); // cannot happen within 8 plies
+            opening[i] = ok[rng.NextInt(n)];
+            board.Play(opening[i]);
+        }
     }
 }
 
