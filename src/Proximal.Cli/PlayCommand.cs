@@ -90,7 +90,7 @@ internal static class PlayCommand
             var r = ReferencePlayer.All[j];
             if (against != "all" && against != r.Name) continue;
             var tactics = new TacticsCounter(player);
-            var openings = new Rng(seed ^ 0x0BE1_1C0D_E5EE_D000UL); // one generator per reference from the same seed: the same openings
+            var openings = Matches.OpeningGenerator(seed); // one per reference: the same openings for every reference
             var m = Matches.Play(tactics, r.Create(rng.Split()), games, openingPlies, openings, out int distinct1, out int distinct2);
             Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}    {7,11} / {8,-10}    missed wins {9}/{10}, missed blocks {11}/{12}", r.Name,
                 m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses, distinct1, distinct2,

@@ -197,6 +197,7 @@ public class SelfPlayTests
         o.SelfPlay.PfspExponent = 2;
         o.SelfPlay.OpponentRandomMove = 0.5; // annealed to 0.1 on the schedule's clock: nothing saved, recomputed on resume
         o.SelfPlay.OpponentRandomMoveFinal = 0.1;
+        o.SelfPlay.EvalOpeningPlies = 2;    // the rating at update 7 plays from random openings in both runs
         int iter = o.NEnvs * o.NSteps;
         string dir = Directory.CreateTempSubdirectory("proximal-selfplay-").FullName;
         try
@@ -308,5 +309,22 @@ public class SelfPlayTests
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => Matches.Play(p, p, 1, 9, new Rng(1), out _, out _));
         Assert.Throws<ArgumentNullException>(() => Matches.Play(p, p, 1, 2, null, out _, out _));
+    }
+
+    [Fact]
+    public void RatingsFromRandomOpeningsPlayTheMatchesPlayWouldPlay()
+    {
+        var policy = new ActorCritic(new Box(0f, 1f, ConnectFour.FeaturePlanesSize), new Discrete(7), new PolicyOptions { HiddenSizes = [8] }, new Rng(3));
+        const ulong seed = 42;
+        var report = Ratings.Rate(policy, 6, seed, openingPlies: 3);
+        Assert.Equal(report.Elo, Ratings.Rate(policy, 6, seed, openingPlies: 3).Elo); // reproducible
+        // Independently: the same references (their generators split in order from the seed), the same openings.
+        var rng = new Rng(seed);
+        for (int j = 0; j < ReferencePlayer.All.Count; j++)
+        {
+            var expected = Matches.Play(new PolicyPlayer(policy), ReferencePlayer.All[j].Create(rng.Split()), 6, 3, Matches.OpeningGenerator(seed), out int d1, out _);
+            Assert.Equal(expected, report.Matches[j].Result);
+            if (j == 1) Assert.True(d1 >= 4, $"{d1} distinct games of 6 against minimax1"); // openings vary the games
+        }
     }
 }

@@ -222,7 +222,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
         var o = League.Options;
         if (o.EvalEvery > 0 && update % o.EvalEvery == 0)
         {
-            var report = Ratings.Rate(Policy, o.EvalGames, (ulong)update);
+            var report = Ratings.Rate(Policy, o.EvalGames, (ulong)update, o.EvalOpeningPlies);
             IterationMetrics["selfplay/elo"] = report.Elo;
             foreach (var (reference, _, result) in report.Matches)
             {

@@ -99,6 +99,9 @@ public static class Matches
         return new MatchResult(new MatchRecord(w1, d1, l1), new MatchRecord(w2, d2, l2));
     }
 
+    /// <summary>The generator of a match's openings for <paramref name="seed"/>: a fresh one per reference gives every reference the same openings.</summary>
+    public static Rng OpeningGenerator(ulong seed) => new(seed ^ 0x0BE1_1C0D_E5EE_D000UL);
+
     /// <summary>Uniformly random legal moves from the empty board, none of which ends the game (such a move is redrawn).</summary>
     public static void DrawOpening(Rng rng, Span<int> opening)
     {

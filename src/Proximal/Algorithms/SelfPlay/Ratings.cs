@@ -56,8 +56,12 @@ public static class Ratings
         return elo;
     }
 
-    /// <summary>Plays <paramref name="gamesPerColour"/> games per colour against each reference (policy deterministic) and rates it.</summary>
-    public static RatingReport Rate(ActorCritic policy, int gamesPerColour, ulong seed)
+    /// <summary>
+    /// Plays <paramref name="gamesPerColour"/> games per colour against each reference (policy deterministic) and rates it;
+    /// with <paramref name="openingPlies"/> &gt; 0 each pair of games starts from a random opening, the same openings for
+    /// every reference (drawn from <paramref name="seed"/>).
+    /// </summary>
+    public static RatingReport Rate(ActorCritic policy, int gamesPerColour, ulong seed, int openingPlies = 0)
     {
         var refs = ReferencePlayer.All;
         var elos = References;
@@ -68,7 +72,9 @@ public static class Ratings
         var games = new int[refs.Count];
         for (int j = 0; j < refs.Count; j++)
         {
-            var m = Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour);
+            var m = openingPlies == 0
+                ? Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour)
+                : Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour, openingPlies, Matches.OpeningGenerator(seed), out _, out _);
             rows.Add((refs[j], elos[j], m));
             scores[j] = m.Total.Wins + 0.5 * m.Total.Draws;
             games[j] = m.Total.Games;

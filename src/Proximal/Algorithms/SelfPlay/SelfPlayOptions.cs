@@ -19,6 +19,12 @@ public sealed class SelfPlayOptions
     [Range(0, 1_000_000)] public int EvalEvery { get; set; } = 50;
     /// <summary>Games per colour against each reference player in a rating.</summary>
     [Range(1, 10_000)] public int EvalGames { get; set; } = 20;
+    /// <summary>
+    /// Start each pair of rating games (learner first, learner second) from a random opening of this many plies (as
+    /// <c>play --random-opening</c>). 0 (the default) plays every game from the empty board, where a deterministic
+    /// policy against references that differ only by tie-breaks replays a few lines and the rating swings with them.
+    /// </summary>
+    [Range(0, 8)] public int EvalOpeningPlies { get; set; }
 
     /// <summary>
     /// How a past snapshot is chosen when the latest policy is not: 0 = uniformly (OpenAI Five); p &gt; 0 =
