@@ -42,7 +42,7 @@ public static class Matches
         foreach (int column in opening)
         {
             if (board.Play(column) != GameOutcome.Ongoing) throw new ArgumentException("The opening must not finish the game.", nameof(opening));
-            movesHash = (movesHash ^ (ulong)(column + 1)) * 1099511628211UL;
+            movesHash = MixMove(movesHash, column);
         }
         while (true)
         {
@@ -50,11 +50,14 @@ public static class Matches
             int column = mover.ChooseMove(board);
             int player = board.PlayerToMove;
             var outcome = board.Play(column); // an illegal choice throws: players must respect the rules
-            movesHash = (movesHash ^ (ulong)(column + 1)) * 1099511628211UL;
+            movesHash = MixMove(movesHash, column);
             if (outcome == GameOutcome.Win) return player;
             if (outcome == GameOutcome.Draw) return -1;
         }
     }
+
+    /// <summary>One FNV-1a step over a played column.</summary>
+    private static ulong MixMove(ulong hash, int column) => (hash ^ (ulong)(column + 1)) * 1099511628211UL;
 
     /// <summary><paramref name="gamesPerColour"/> games with <paramref name="player"/> first and as many with it second.</summary>
     public static MatchResult Play(IConnectFourPlayer player, IConnectFourPlayer opponent, int gamesPerColour) =>

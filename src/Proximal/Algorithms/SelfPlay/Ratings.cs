@@ -72,9 +72,7 @@ public static class Ratings
         var games = new int[refs.Count];
         for (int j = 0; j < refs.Count; j++)
         {
-            var m = openingPlies == 0
-                ? Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour)
-                : Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour, openingPlies, Matches.OpeningGenerator(seed), out _, out _);
+            var m = Matches.Play(player, refs[j].Create(rng.Split()), gamesPerColour, openingPlies, Matches.OpeningGenerator(seed), out _, out _);
             rows.Add((refs[j], elos[j], m));
             scores[j] = m.Total.Wins + 0.5 * m.Total.Draws;
             games[j] = m.Total.Games;
