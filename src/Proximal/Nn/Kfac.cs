@@ -267,8 +267,8 @@ public sealed class KfacBlock
     {
         int inSize = Layer.InputSize, inDim = InputDim, outDim = OutputDim;
         float invB = 1f / batch;
-        // Â = (1/B) Σ ã ãᵀ: the xᵀx block by GEMM (its lower triangle), the bias row/column are the input means, the corner is 1.
-        LowerGram(x, batch, inSize, invB, _aBatch, threads);
+        // Â = (1/B) Σ ã ãᵀ: the xᵀx block as a Gram product (its lower triangle), the bias row/column are the input means, the corner is 1.
+        Gram.LowerTriangle(x, batch, inSize, invB, _aBatch, threads);
         _columnMeans.AsSpan().Clear();
         Kernels.AddColumnSums(x, batch, _columnMeans);
         double keep = decay, add = 1 - decay;
@@ -284,27 +284,8 @@ public sealed class KfacBlock
         a[inSize * inDim + inSize] = keep * a[inSize * inDim + inSize] + add;
 
         float alpha = (float)(outputGradientScale * outputGradientScale) * invB;
-        LowerGram(g, batch, outDim, alpha, _gBatch, threads);
+        Gram.LowerTriangle(g, batch, outDim, alpha, _gBatch, threads);
         BlendLowerTriangle(_gBatch, outDim, G, outDim, keep, add);
-    }
-
-    /// <summary>Rows of C per GEMM in <see cref="LowerGram"/>: small enough to skip most of the upper triangle, large enough for the GEMM kernel's tiles.</summary>
-    internal const int GramRowBlock = 16;
-
-    /// <summary>
-    /// The lower triangle (diagonal included) of C = alpha·XᵀX for X [rows × n] (row stride n) into c [n × n], as GEMMs of
-    /// row blocks C[r0:r1, 0:r1] = alpha·X[:, r0:r1]ᵀ·X[:, 0:r1]; entries above the blocks' diagonals are left as they
-    /// were. The factor is symmetric, so the upper triangle is ~40 % of a 64-wide layer's GEMM work spent for
-    /// nothing. Every entry is bit-identical to the full GEMM's: <see cref="Gemm"/> sums each element of C in the same
-    /// k order whatever the problem's shape.
-    /// </summary>
-    internal static void LowerGram(ReadOnlySpan<float> x, int rows, int n, float alpha, float[] c, int threads)
-    {
-        for (int r0 = 0; r0 < n; r0 += GramRowBlock)
-        {
-            int r1 = Math.Min(n, r0 + GramRowBlock);
-            Gemm.Multiply(Transpose.Yes, Transpose.No, r1 - r0, r1, rows, alpha, x[r0..], n, x, n, 0f, c.AsSpan(r0 * n), n, threads);
-        }
     }
 
     /// <summary>

@@ -69,4 +69,33 @@ public class KernelTests
         // Equal up to the order of one addition (b + x·Wᵀ vs x·Wᵀ + b inside a blocked GEMM).
         Reference.Close(Reference.ToDouble(separate), fused, 1e-6, 1e-6, "fused");
     }
+
+    [Theory]
+    [InlineData(64, 2500, 500)]
+    [InlineData(11, 40, 40)]
+    [InlineData(3, 10, 3)]
+    [InlineData(7, 5, 0)]
+    public void GatherRowsCopiesTheChosenRowsInOrder(int width, int sourceRows, int picked)
+    {
+        var rng = new Rng(31);
+        var source = Reference.RandomFloats(rng, sourceRows * width);
+        var rows = new int[picked];
+        for (int j = 0; j < picked; j++) rows[j] = (int)(rng.NextUInt64() % (ulong)sourceRows); // repeats allowed
+        var destination = new float[picked * width + 1];
+        destination[^1] = 42f;
+        Kernels.GatherRows(source, width, rows, destination);
+        for (int j = 0; j < picked; j++)
+            for (int c = 0; c < width; c++)
+                Assert.Equal(source[rows[j] * width + c], destination[j * width + c]);
+        Assert.Equal(42f, destination[^1]); // nothing written past the rows
+    }
+
+    [Fact]
+    public void GatherRowsRejectsARowOutsideTheSourceAndASmallDestination()
+    {
+        var source = new float[4 * 3];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.GatherRows(source, 3, [0, 4], new float[6]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.GatherRows(source, 3, [-1], new float[3]));
+        Assert.Throws<ArgumentException>(() => Kernels.GatherRows(source, 3, [0, 1], new float[5]));
+    }
 }

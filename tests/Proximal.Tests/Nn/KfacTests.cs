@@ -289,28 +289,43 @@ public class KfacTests
     }
 
     /// <summary>
-    /// The factors' Gram products are computed as GEMMs of row blocks over the lower triangle only; every entry they
-    /// produce must be bit-identical to the full GEMM's (the statistics, and so every ACKTR run, stay the same bits).
+    /// The factors' Gram products are computed over the lower triangle only, by a tiled kernel (AVX-512) or GEMMs of row
+    /// blocks; every entry either path produces must be bit-identical to the full GEMM's (the statistics, and so every
+    /// ACKTR run, stay the same bits whatever the path). Shapes: K-FAC's own (64 and 11 wide over 500 rows, 3 and 1 wide),
+    /// widths off the 16-lane grid, more than one k block (rows > 256), a single row.
     /// </summary>
     [Theory]
-    [InlineData(64, 500)]
-    [InlineData(65, 37)]
-    [InlineData(3, 500)]
-    [InlineData(17, 1)]
-    public void LowerGramIsBitIdenticalToTheFullGemmOnTheLowerTriangle(int n, int rows)
+    [InlineData(64, 500, false)]
+    [InlineData(64, 500, true)]
+    [InlineData(11, 500, true)]
+    [InlineData(65, 37, false)]
+    [InlineData(65, 37, true)]
+    [InlineData(3, 500, false)]
+    [InlineData(3, 500, true)]
+    [InlineData(1, 300, true)]
+    [InlineData(17, 1, false)]
+    [InlineData(17, 1, true)]
+    [InlineData(40, 2500, true)]
+    [InlineData(256, 300, true)]
+    public void LowerGramIsBitIdenticalToTheFullGemmOnTheLowerTriangle(int n, int rows, bool tiled)
     {
+        // The tiled kernel is the AVX-512 tier's; elsewhere the GEMM path is the one that runs.
+        var path = tiled && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? Gram.Path.Tiled : Gram.Path.Gemm;
         var rng = new Rng((ulong)(n * 1000 + rows));
         var x = new float[rows * n];
         for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextGaussian();
-        var full = new float[n * n];
-        Gemm.Multiply(Transpose.Yes, Transpose.No, n, n, rows, 0.002f, x, n, x, n, 0f, full, n);
-        var lower = new float[n * n];
-        Array.Fill(lower, float.NaN);
-        KfacBlock.LowerGram(x, rows, n, 0.002f, lower, threads: 1);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++)
-                Assert.True(BitConverter.SingleToInt32Bits(full[i * n + j]) == BitConverter.SingleToInt32Bits(lower[i * n + j]),
-                    $"C[{i}, {j}]: full GEMM {full[i * n + j]:R}, lower blocks {lower[i * n + j]:R}");
+        foreach (float alpha in new[] { 0.002f, 1f }) // alpha == 1 takes the stores' unscaled branch
+        {
+            var full = new float[n * n];
+            Gemm.Multiply(Transpose.Yes, Transpose.No, n, n, rows, alpha, x, n, x, n, 0f, full, n);
+            var lower = new float[n * n];
+            Array.Fill(lower, float.NaN);
+            Gram.LowerTriangle(x, rows, n, alpha, lower, threads: 1, path);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j <= i; j++)
+                    Assert.True(BitConverter.SingleToInt32Bits(full[i * n + j]) == BitConverter.SingleToInt32Bits(lower[i * n + j]),
+                        $"alpha {alpha}, C[{i}, {j}]: full GEMM {full[i * n + j]:R}, {path} {lower[i * n + j]:R}");
+        }
     }
 
     [Fact]

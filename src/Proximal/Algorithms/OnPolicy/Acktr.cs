@@ -221,7 +221,7 @@ public sealed class Acktr : OnPolicyAlgorithm
             if (m < b)
             {
                 ShuffleIndices(b);
-                for (int j = 0; j < m; j++) Buffer.Observations.AsSpan(_indices[j] * od, od).CopyTo(_statsObs.AsSpan(j * od, od));
+                Kernels.GatherRows(Buffer.Observations, od, _indices.AsSpan(0, m), _statsObs);
                 statsObs = _statsObs.AsSpan(0, m * od);
             }
             var sampleOutputs = Policy.Forward(statsObs, m, out var sampleValues);
@@ -358,7 +358,7 @@ public sealed class Acktr : OnPolicyAlgorithm
     {
         int b = Buffer.Count, p = Policy.OutputSize;
         ShuffleIndices(b);
-        for (int j = 0; j < m; j++) outputs.Slice(_indices[j] * p, p).CopyTo(_statsOutputs.AsSpan(j * p, p));
+        Kernels.GatherRows(outputs, p, _indices.AsSpan(0, m), _statsOutputs);
         SampledTargetGradients(_statsOutputs.AsSpan(0, m * p), m);
         var gradients = _statsGradients!;
         int layers = _kfac.Blocks.Count;
@@ -389,7 +389,7 @@ public sealed class Acktr : OnPolicyAlgorithm
             var layer = blocks[l].Layer;
             int inSize = layer.InputSize, outSize = layer.OutputSize;
             var x = layer.LastInput;
-            for (int j = 0; j < m; j++) x.Slice(_indices[j] * inSize, inSize).CopyTo(inputs[l].AsSpan(j * inSize, inSize));
+            Kernels.GatherRows(x, inSize, _indices.AsSpan(0, m), inputs[l]);
             if (l == bottom) break;
             var dx = _statsDx.AsSpan(0, m * inSize);
             Gemm.Multiply(Transpose.No, Transpose.No, m, inSize, outSize, 1f, gradients[l].AsSpan(0, m * outSize), outSize,
