@@ -8,7 +8,7 @@ public static partial class Gemm
 {
     /// <summary>Vector512&lt;float&gt; tier: a 8×32 tile of C held in 16 accumulators; each k step loads 2 vectors of B
     /// and broadcasts 8 elements of A. Rows past <c>rows</c> re-read the last valid row (results discarded by the caller).</summary>
-    private static unsafe class Kernels512
+    internal static unsafe class Kernels512
     {
         public const int MR = 8;
         public const int NR = 32;
