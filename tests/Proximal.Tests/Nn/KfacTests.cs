@@ -328,6 +328,25 @@ public class KfacTests
         }
     }
 
+    /// <summary>The batched dot products of the inverse must be DotShort's sums to the bit (the inverses, and so ACKTR runs, stay the same).</summary>
+    [Fact]
+    public void FourDotProductsAtOnceAreBitIdenticalToOneAtATime()
+    {
+        var rng = new Rng(77);
+        const int stride = 70;
+        var a = new double[4 * stride];
+        var b = new double[stride];
+        for (int i = 0; i < a.Length; i++) a[i] = rng.NextGaussian() * Math.Exp(4 * rng.NextGaussian());
+        for (int i = 0; i < b.Length; i++) b[i] = rng.NextGaussian();
+        for (int n = 0; n <= 65; n++)
+        {
+            Kfac.DotShort4(ref a[0], stride, ref b[0], n, out double s0, out double s1, out double s2, out double s3);
+            double[] batched = [s0, s1, s2, s3];
+            for (int k = 0; k < 4; k++)
+                Assert.Equal(BitConverter.DoubleToInt64Bits(Kfac.DotShort(a.AsSpan(k * stride, n), b)), BitConverter.DoubleToInt64Bits(batched[k]));
+        }
+    }
+
     [Fact]
     public void SteadyStateStatisticsInversesAndPreconditioningAllocateNothing()
     {
