@@ -24,15 +24,18 @@ public static class RecurrentBench
         var env = new Option<string>("--env") { Description = "Environment id with a built-in recurrent ppo config.", DefaultValueFactory = _ => "CartPoleNoVel-v1" };
         var steps = new Option<long>("--steps") { Description = "Environment steps per run.", DefaultValueFactory = _ => 20_000 };
         var repeats = new Option<int>("--repeats") { Description = "Runs of each kind (alternating); the best of each counts.", DefaultValueFactory = _ => 2 };
+        var threads = new Option<int?>("--threads") { Description = "Train threads for both sides (default: the config's train_threads)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
         var cmd = new Command("recurrent", "Recurrent PPO vs feed-forward PPO env steps/s with the same N, T and update settings (the built-in config, LSTM on and off).");
-        foreach (var o in new Option[] { env, steps, repeats, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { env, steps, repeats, threads, json }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             string id = pr.GetValue(env)!;
             long n = pr.GetValue(steps);
             int r = pr.GetValue(repeats);
             if (r < 1) return Usage($"--repeats must be at least 1 (got {r}).");
+            int? t = pr.GetValue(threads);
+            if (t is < 1) return Usage($"--threads must be at least 1 (got {t}).");
             PpoOptions recurrent;
             try
             {
@@ -42,6 +45,7 @@ public static class RecurrentBench
                 if (!recurrent.Policy.Recurrent) throw new ConfigException($"the built-in ppo config of {id} is not recurrent (policy.lstm_hidden_size is 0).");
             }
             catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
+            if (t is { } tt) recurrent.TrainThreads = tt;
             long rollout = (long)recurrent.NEnvs * recurrent.NSteps;
             if (n < rollout) return Usage($"--steps must be at least one rollout ({rollout} steps); got {n}.");
             var report = new BenchReport(pr.GetValue(json));
@@ -69,7 +73,9 @@ public static class RecurrentBench
         report.Section($"{envId}: {recurrent.NEnvs} envs × {recurrent.NSteps} steps, {recurrent.NEpochs} epochs, minibatch {recurrent.MinibatchSize}, " +
                        $"heads [{string.Join(", ", p.HiddenSizes)}]; recurrent: LSTM {p.LstmHiddenSize}" +
                        (p.SharedLstm ? " shared" : p.EnableCriticLstm ? " + critic LSTM" : ", feed-forward critic") +
-                       $", sequences of {(p.LstmSequenceLength == 0 ? recurrent.NSteps : p.LstmSequenceLength)}; {steps:N0} steps per run, best of {repeats}, 1 thread");
+                       $", sequences of {(p.LstmSequenceLength == 0 ? recurrent.NSteps : p.LstmSequenceLength)}; {steps:N0} steps per run, best of {repeats}, " +
+                       $"{recurrent.TrainThreads} train thread{(recurrent.TrainThreads == 1 ? "" : "s")} each" +
+                       (recurrent.TrainThreads >= 2 && p.EnableCriticLstm && !p.SharedLstm ? " (recurrent: actor and critic side by side)" : ""));
         double bestFf = 0, bestRec = 0;
         (double Env, double Inference, double Train) recTiming = default, ffTiming = default;
         double recWall = 0, ffWall = 0;

@@ -172,6 +172,32 @@ public class RecurrentPpoTests
         Assert.NotEqual(a.Policy.Parameters.Values, c.Policy.Parameters.Values);
     }
 
+    /// <summary>
+    /// With two train threads the actor's and critic's branches (LSTM and head each) run side by side; every network
+    /// still computes the same operations in the same order, so the run must be the one-thread run to the bit — for the
+    /// mode that splits (own critic LSTM, whole and chunked sequences) and the modes that do not.
+    /// </summary>
+    [Theory]
+    [InlineData(CriticMode.OwnLstm, 0)]
+    [InlineData(CriticMode.OwnLstm, 4)]
+    [InlineData(CriticMode.SharedLstm, 0)]
+    [InlineData(CriticMode.FeedForward, 0)]
+    public void TwoTrainThreadsGiveTheOneThreadRunToTheBit(CriticMode mode, int sequenceLength)
+    {
+        float[] Run(int threads)
+        {
+            var o = Small(mode, 3, sequenceLength);
+            o.TrainThreads = threads;
+            o.Policy.LstmHiddenSize = 32; // wide enough for the LSTMs' vector kernels
+            using var agent = RecurrentPpo.Create("CartPoleNoVel-v1", o);
+            agent.Learn(4 * 32);
+            return (float[])agent.Policy.Parameters.Values.Clone();
+        }
+        var one = Run(1);
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(3));
+    }
+
     [Theory]
     [InlineData(CriticMode.OwnLstm, 0, false)]
     [InlineData(CriticMode.FeedForward, 8, true)]

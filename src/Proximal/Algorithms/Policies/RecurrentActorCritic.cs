@@ -53,7 +53,7 @@ public sealed class RecurrentState
 /// <para>Acting advances a caller-owned <see cref="RecurrentState"/> one step; training runs whole sequences
 /// (time-major [T × S]) from stored initial states and back-propagates through time.</para>
 /// </summary>
-public sealed class RecurrentActorCritic
+public sealed unsafe class RecurrentActorCritic
 {
     private readonly Lstm _actorLstm;
     private readonly Lstm? _criticLstm;
@@ -93,6 +93,7 @@ public sealed class RecurrentActorCritic
         _critic = new Mlp(Parameters, [CriticReadsLstm ? h : ObservationSize, .. hidden, 1], act, rng, outputGain: 1.0, name: "critic");
         Head = ActionHead.ForPolicy(Parameters, actionSpace, options.LogStdInit, out _logStd);
         _scratch = new LstmState(1, h);
+        _branches = new Branches(this);
     }
 
     public Space ObservationSpace { get; }
@@ -108,15 +109,65 @@ public sealed class RecurrentActorCritic
     public bool HasCriticLstm => _criticLstm is not null;
     private bool CriticReadsLstm => _shared || _criticLstm is not null;
 
+    /// <summary>
+    /// Threads for training's forward and backward passes. With two or more and a critic LSTM of its own, the actor
+    /// (its LSTM and head) and the critic (its LSTM and head) run side by side, the critic on a helper core, each
+    /// single-threaded: the two are independent until the loss, and an LSTM of 32 units over 8 sequences is a chain of
+    /// small per-step products that cannot be split well inside. Each network computes the same operations in the same
+    /// order either way, so results do not depend on the thread count.
+    /// </summary>
     public int Threads
     {
         set
         {
-            _actorLstm.Threads = value;
-            if (_criticLstm is not null) _criticLstm.Threads = value;
-            _actor.Threads = value;
-            _critic.Threads = value;
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1.");
+            _sideBySide = value >= 2 && _criticLstm is not null;
+            int each = _sideBySide ? 1 : value;
+            _actorLstm.Threads = each;
+            if (_criticLstm is not null) _criticLstm.Threads = each;
+            _actor.Threads = each;
+            _critic.Threads = each;
         }
+    }
+
+    private bool _sideBySide;
+    private readonly Branches _branches;
+    // The current training call, for the two branches (pointers into the caller's pinned spans: spans cannot be fields).
+    private float* _callInput, _callGradOutputs, _callGradValues;
+    private bool* _callStarts;
+    private int _callSteps, _callSequences, _callStartsLength;
+    private RecurrentState? _callInitial;
+    private bool _callBackward;
+    private float[] _outputs = [], _values = []; // where the side-by-side forward leaves the heads' results
+
+    /// <summary>
+    /// Part 0 (this thread) is the actor's branch, part 1 (a helper core) the critic's; when the shared worker team is
+    /// busy the caller runs both, in order — the same operations, so the same results.
+    /// </summary>
+    private sealed class Branches(RecurrentActorCritic owner) : IPartitionedWork
+    {
+        public void RunPart(int part, int parts)
+        {
+            for (int branch = part; branch < 2; branch += parts) owner.RunBranch(branch);
+        }
+    }
+
+    /// <summary>One branch of the current call: 0 the actor (LSTM and head), 1 the critic (LSTM and head).</summary>
+    private void RunBranch(int branch)
+    {
+        int rows = _callSteps * _callSequences;
+        var lstm = branch == 0 ? _actorLstm : _criticLstm!;
+        var head = branch == 0 ? _actor : _critic;
+        if (_callBackward)
+        {
+            var grad = branch == 0 ? new ReadOnlySpan<float>(_callGradOutputs, rows * OutputSize) : new ReadOnlySpan<float>(_callGradValues, rows);
+            lstm.Backward(head.Backward(grad, computeInputGradient: true), computeInputGradient: false);
+            return;
+        }
+        var state = branch == 0 ? _callInitial!.Actor : _callInitial!.Critic!;
+        var features = lstm.Forward(new ReadOnlySpan<float>(_callInput, rows * ObservationSize), _callSteps, _callSequences,
+            new ReadOnlySpan<bool>(_callStarts, _callStartsLength), state.Hidden, state.Cell);
+        head.Forward(features, rows, branch == 0 ? _outputs.AsSpan(0, rows * OutputSize) : _values.AsSpan(0, rows));
     }
 
     /// <summary>A zero state (every env at an episode start) for <paramref name="batch"/> envs.</summary>
@@ -174,6 +225,21 @@ public sealed class RecurrentActorCritic
         ArgumentNullException.ThrowIfNull(initial);
         if (initial.Batch != sequences) throw new ArgumentException($"initial state has {initial.Batch} rows for {sequences} sequences.", nameof(initial));
         int rows = steps * sequences;
+        if (_sideBySide)
+        {
+            if (observations.Length < rows * ObservationSize) throw new ArgumentException($"observations hold {observations.Length} values; {steps} × {sequences} rows need {rows * ObservationSize}.", nameof(observations));
+            if (_outputs.Length < rows * OutputSize) { _outputs = new float[rows * OutputSize]; _values = new float[rows]; }
+            fixed (float* input = observations)
+            fixed (bool* starts = episodeStarts)
+            {
+                _callInput = input; _callStarts = starts; _callStartsLength = episodeStarts.Length;
+                _callSteps = steps; _callSequences = sequences; _callInitial = initial; _callBackward = false;
+                try { WorkerTeam.Run(_branches, 2); }
+                finally { _callInput = null; _callStarts = null; _callInitial = null; }
+            }
+            values = _values.AsSpan(0, rows);
+            return _outputs.AsSpan(0, rows * OutputSize);
+        }
         var features = _actorLstm.Forward(observations, steps, sequences, episodeStarts, initial.Actor.Hidden, initial.Actor.Cell);
         var outputs = _actor.Forward(features, rows);
         values = _shared ? _critic.Forward(features, rows)
@@ -188,6 +254,20 @@ public sealed class RecurrentActorCritic
     /// </summary>
     public void Backward(ReadOnlySpan<float> gradOutputs, ReadOnlySpan<float> gradValues)
     {
+        if (_sideBySide)
+        {
+            int rows = _actorLstm.Steps * _actorLstm.Batch;
+            if (gradOutputs.Length < rows * OutputSize || gradValues.Length < rows)
+                throw new ArgumentException($"gradients for {rows} rows need {rows * OutputSize} output and {rows} value gradients; got {gradOutputs.Length} and {gradValues.Length}.");
+            fixed (float* go = gradOutputs)
+            fixed (float* gv = gradValues)
+            {
+                _callGradOutputs = go; _callGradValues = gv; _callSteps = _actorLstm.Steps; _callSequences = _actorLstm.Batch; _callBackward = true;
+                try { WorkerTeam.Run(_branches, 2); }
+                finally { _callGradOutputs = null; _callGradValues = null; }
+            }
+            return;
+        }
         _actorLstm.Backward(_actor.Backward(gradOutputs, computeInputGradient: true), computeInputGradient: false);
         if (_criticLstm is not null) _criticLstm.Backward(_critic.Backward(gradValues, computeInputGradient: true), computeInputGradient: false);
         else _critic.Backward(gradValues, computeInputGradient: false); // shared: the value gradient stops at the actor's LSTM output
