@@ -19,7 +19,8 @@ namespace Proximal.Numerics;
 /// tiles that touch the lower triangle; a width off the 32-column grid is first copied, one k block at a time, into a
 /// zero-padded scratch so that the kernel's loads stay inside it. Entries above the diagonal that share a tile with the
 /// lower triangle are written too (with their correct values); the rest of the upper triangle is left as it was.
-/// Single-threaded; the AVX-512 tier only (the other tiers run the GEMM on row blocks, the previous path).
+/// Single-threaded and the AVX-512 tier only: the other tiers, and more than one thread, run the GEMM on row blocks of
+/// the triangle (C[r0:r1, 0:r1], 16 rows at a time).
 /// </remarks>
 public static class Gram
 {
