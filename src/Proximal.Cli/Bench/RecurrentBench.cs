@@ -35,7 +35,7 @@ public static class RecurrentBench
             int r = pr.GetValue(repeats);
             if (r < 1) return Usage($"--repeats must be at least 1 (got {r}).");
             int? t = pr.GetValue(threads);
-            if (t is < 1) return Usage($"--threads must be at least 1 (got {t}).");
+            if (t is < 1 or > 256) return Usage($"--threads must be between 1 and 256 (got {t}).");
             PpoOptions recurrent;
             try
             {

@@ -23,7 +23,8 @@ internal static class Kernels
     {
         int n = rows.Length;
         if (width < 0 || destination.Length < (long)n * width) throw new ArgumentException("Gather: destination is smaller than rows × width.");
-        int sourceRows = width == 0 ? 0 : source.Length / width;
+        if (width == 0) return; // rows of nothing
+        int sourceRows = source.Length / width;
         foreach (int r in rows)
             if ((uint)r >= (uint)sourceRows) throw new ArgumentOutOfRangeException(nameof(rows), r, $"Gather: row {r} is outside the source's {sourceRows} rows.");
         fixed (float* src = source)

@@ -97,5 +97,6 @@ public class KernelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.GatherRows(source, 3, [0, 4], new float[6]));
         Assert.Throws<ArgumentOutOfRangeException>(() => Kernels.GatherRows(source, 3, [-1], new float[3]));
         Assert.Throws<ArgumentException>(() => Kernels.GatherRows(source, 3, [0, 1], new float[5]));
+        Kernels.GatherRows(source, 0, [0, 7], new float[0]); // rows of width 0: nothing to copy, nothing out of range
     }
 }

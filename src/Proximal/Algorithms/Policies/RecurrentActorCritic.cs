@@ -227,7 +227,10 @@ public sealed unsafe class RecurrentActorCritic
         int rows = steps * sequences;
         if (_sideBySide)
         {
-            if (observations.Length < rows * ObservationSize) throw new ArgumentException($"observations hold {observations.Length} values; {steps} × {sequences} rows need {rows * ObservationSize}.", nameof(observations));
+            // The checks the one-thread path's layers make, made here before the branches split.
+            Guard.Batch(sequences, "RecurrentActorCritic");
+            Guard.Batch(steps, "RecurrentActorCritic");
+            Guard.Length(observations.Length, (long)rows * ObservationSize, "RecurrentActorCritic", Guard.Operand.Input, rows, ObservationSize, nameof(observations));
             if (_outputs.Length < rows * OutputSize) { _outputs = new float[rows * OutputSize]; _values = new float[rows]; }
             fixed (float* input = observations)
             fixed (bool* starts = episodeStarts)
@@ -257,8 +260,8 @@ public sealed unsafe class RecurrentActorCritic
         if (_sideBySide)
         {
             int rows = _actorLstm.Steps * _actorLstm.Batch;
-            if (gradOutputs.Length < rows * OutputSize || gradValues.Length < rows)
-                throw new ArgumentException($"gradients for {rows} rows need {rows * OutputSize} output and {rows} value gradients; got {gradOutputs.Length} and {gradValues.Length}.");
+            Guard.Length(gradOutputs.Length, (long)rows * OutputSize, "RecurrentActorCritic", Guard.Operand.OutputGradient, rows, OutputSize, nameof(gradOutputs));
+            Guard.Length(gradValues.Length, rows, "RecurrentActorCritic", Guard.Operand.OutputGradient, rows, 1, nameof(gradValues));
             fixed (float* go = gradOutputs)
             fixed (float* gv = gradValues)
             {
