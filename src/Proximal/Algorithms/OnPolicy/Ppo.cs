@@ -133,8 +133,7 @@ public sealed class Ppo : OnPolicyAlgorithm
                 var idx = _indices.AsSpan(start, m);
                 Buffer.Gather(idx, _mbObs, _mbActions, _mbOldLogProb, _mbOldValues, _mbAdvantages, _mbReturns);
                 if (_mbMasks.Length > 0) Buffer.GatherMasks(idx, _mbMasks); // [action masks]
-                if (UsesKl)
-                    for (int j = 0; j < m; j++) _oldOutputs.AsSpan(idx[j] * p, p).CopyTo(_mbOldOutputs.AsSpan(j * p, p));
+                if (UsesKl) Nn.Kernels.GatherRows(_oldOutputs, p, idx, _mbOldOutputs);
                 if (Options.NormalizeAdvantage) NormalizeAdvantages(_mbAdvantages); // [7] (over all ranks when distributed)
 
                 var loss = LossAndGradient(m, clip); // [8]–[10], [21]: fills the parameters' gradients
