@@ -182,6 +182,41 @@ public class SelfPlayTests
         }
     }
 
+    [Fact]
+    public void TheOpponentsForwardsOnTwoThreadsGiveTheOneThreadMovesToTheBit()
+    {
+        // train_threads also runs the league's forwards (one per slot in use) side by side; the draws stay in slot order.
+        var one = SmallOptions();
+        one.SelfPlay.PoolSize = 4;
+        one.SelfPlay.SnapshotEvery = 1;
+        var two = one.Clone();
+        two.TrainThreads = 2;
+        using var a = new Ppo(new ConnectFourSelfPlayVecEnv(one.NEnvs), one);
+        using var b = new Ppo(new ConnectFourSelfPlayVecEnv(two.NEnvs), two);
+        Assert.Equal(2, b.League!.Threads);
+        a.Learn(5 * one.NEnvs * one.NSteps);
+        b.Learn(5 * two.NEnvs * two.NSteps);
+        Assert.Equal(a.Policy.Parameters.Values, b.Policy.Parameters.Values);
+        Assert.Equal(4, b.League.PoolCount);
+
+        // Direct calls with every slot in use at once (five forwards dealt to two threads), then the same generator state.
+        var rng = new Rng(11);
+        const int n = 4; // the league serves batches up to n_envs
+        var obs = new float[n * a.Policy.ObservationSize];
+        var slots = new int[n];
+        int[] movesA = new int[n], movesB = new int[n];
+        for (int trial = 0; trial < 100; trial++)
+        {
+            for (int i = 0; i < obs.Length; i++) obs[i] = rng.NextInt(2);
+            var mask = Proximal.Tests.Distributions.Reference.RandomMask(rng, n, 7, 0.3);
+            for (int i = 0; i < n; i++) slots[i] = rng.NextInt(a.League!.PoolCount + 1);
+            a.League!.Act(obs, mask, slots, movesA);
+            b.League.Act(obs, mask, slots, movesB);
+            Assert.Equal(movesA, movesB);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => b.League.Threads = 0);
+    }
+
     private static PpoOptions SmallOptions() => new()
     {
         NEnvs = 4, NSteps = 32, MinibatchSize = 64, NEpochs = 2, Seed = 9, EntCoef = 0.01, AnnealLr = true,

@@ -52,7 +52,7 @@ public abstract class OnPolicyAlgorithm : BaseAlgorithm, Common.Callbacks.IMaske
         if (env.Find<ConnectFourSelfPlayVecEnv>() is { } game)
         {
             var selfPlay = (options as ISelfPlayOptions)?.SelfPlay ?? new SelfPlayOptions();
-            League = new SelfPlayLeague(Policy, selfPlay, (ulong)options.Seed ^ 0x5E1F_91A7_0000_0001UL, n);
+            League = new SelfPlayLeague(Policy, selfPlay, (ulong)options.Seed ^ 0x5E1F_91A7_0000_0001UL, n) { Threads = options.TrainThreads };
             game.Opponent = League;
             game.Mirror = selfPlay.Mirror;
         }

@@ -166,6 +166,24 @@ public sealed class ActorCritic
     private ActorCritic RequireSeparate(string what) => _actor is not null ? this
         : throw new InvalidOperationException($"{what} needs separate actor and critic networks (policy.shared_trunk: false).");
 
+    /// <summary>
+    /// An inference-only copy of the actor at the current parameters (<see cref="FrozenActor"/>): what a self-play
+    /// snapshot plays with.
+    /// </summary>
+    public FrozenActor FreezeActor() => _actor is not null
+        ? new FrozenActor(Parameters.Count, new FrozenMlp(_actor), null, null)
+        : new FrozenActor(Parameters.Count, new FrozenMlp(_trunk!),
+            _trunkActivation is Tanh ? new Tanh(_trunkActivation.Size, "trunk.out.tanh.frozen") : new Relu(_trunkActivation!.Size, "trunk.out.relu.frozen"),
+            new FrozenMlp(_policyHead!));
+
+    /// <summary><see cref="FreezeActor()"/> with the actor's weights taken from <paramref name="parameters"/>, a flat vector of this policy's layout.</summary>
+    public FrozenActor FreezeActor(ReadOnlySpan<float> parameters)
+    {
+        var actor = FreezeActor();
+        actor.Load(parameters);
+        return actor;
+    }
+
     /// <summary>Every Linear layer of the networks (actor then critic, or trunk then heads): the layers K-FAC preconditions.</summary>
     public IReadOnlyList<Linear> Linears => (_actor is not null ? [_actor, _critic!] : new[] { _trunk!, _policyHead!, _valueHead! })
         .SelectMany(m => m.Linears).ToArray();

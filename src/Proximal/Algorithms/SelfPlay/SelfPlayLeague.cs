@@ -13,7 +13,8 @@ public interface ISelfPlayOptions
 
 /// <summary>
 /// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
-/// bounded pool of past snapshots (flat parameter copies, oldest replaced first). Each episode draws its slot once:
+/// bounded pool of past snapshots (flat parameter copies, oldest replaced first, each with a <see cref="FrozenActor"/>
+/// of itself: a step that meets many snapshots runs each one's forward on its own weights, with nothing copied or packed). Each episode draws its slot once:
 /// the latest with probability latest_probability, else a snapshot: uniformly, or with pfsp_exponent &gt; 0 weighted
 /// towards those the learner still loses to (running scores kept per pool position from <see cref="GameEnded"/>).
 /// Opponents SAMPLE their moves from their policy under the legal-move mask (or, with probability
@@ -23,16 +24,20 @@ public interface ISelfPlayOptions
 /// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
 /// already playing that position continue against the newer snapshot.</para>
 /// </summary>
-public sealed class SelfPlayLeague : IBatchOpponent
+public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
 {
-    private readonly ActorCritic _learner, _snapshotNet;
+    private readonly ActorCritic _learner;
     private readonly SelfPlayOptions _options;
     private readonly float[][] _pool;
+    private readonly FrozenActor[] _frozen; // the pool's actors, for their forwards
     private readonly float[] _scores; // [pfsp] the learner's running score against each pool position
     private readonly double[] _weights;
-    private int _count, _next, _loaded = -1;
+    private int _count, _next;
     private readonly Rng _rng;
-    private readonly float[] _obs, _actions;
+    private readonly float[] _obs, _actions, _outputs;
+    // Act's segments: per slot in use, its rows' place in _obs/_outputs and the part that runs its forward.
+    private readonly int[] _segmentSlot, _segmentStart, _segmentRows, _segmentPart;
+    private int _segments;
     private readonly bool[] _mask;
     private readonly int[] _rows;
     private readonly int _od, _ad;
@@ -43,8 +48,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         _options = options ?? throw new ArgumentNullException(nameof(options));
         OpponentRandomMoveNow = options.OpponentRandomMove;
         if (!learner.Head.SupportsActionMasks) throw new NotSupportedException("Self-play needs a Discrete action space (legal-move masks).");
-        _snapshotNet = new ActorCritic(learner.ObservationSpace, learner.ActionSpace, learner.Options, new Rng(0));
         _pool = new float[options.PoolSize][];
+        _frozen = new FrozenActor[options.PoolSize];
         _scores = new float[options.PoolSize];
         _weights = new double[options.PoolSize];
         _rng = new Rng(seed);
@@ -53,6 +58,11 @@ public sealed class SelfPlayLeague : IBatchOpponent
         _obs = new float[maxBatch * _od];
         _mask = new bool[maxBatch * _ad];
         _actions = new float[maxBatch];
+        _outputs = new float[maxBatch * _ad];
+        _segmentSlot = new int[options.PoolSize + 1];
+        _segmentStart = new int[options.PoolSize + 1];
+        _segmentRows = new int[options.PoolSize + 1];
+        _segmentPart = new int[options.PoolSize + 1];
         _rows = new int[maxBatch];
         AddSnapshot(); // the initial policy: the pool is never empty
     }
@@ -69,8 +79,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         var p = _learner.Parameters.Values;
         var slot = _pool[_next] ??= new float[p.Length];
         p.CopyTo(slot, 0);
+        LoadFrozen(_next, slot);
         _scores[_next] = 0.5f;
-        if (_loaded == _next) _loaded = -1;
         _next = (_next + 1) % _pool.Length;
         _count = Math.Min(_count + 1, _pool.Length);
     }
@@ -117,13 +127,31 @@ public sealed class SelfPlayLeague : IBatchOpponent
         s += (float)_options.PfspScoreRate * (learnerScore - s);
     }
 
+    /// <summary>
+    /// Threads for the opponents' forwards: each slot in use is one network's forward, and with 2 or more they run side by
+    /// side (dealt to threads by a fixed rule on their row counts). Moves are the same bits for any count: every forward
+    /// is computed alone on its own rows, and the moves are then sampled slot by slot in order on one thread.
+    /// </summary>
+    public int Threads
+    {
+        get;
+        set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The league's Threads must be at least 1.");
+    } = 1;
+
     public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
     {
         int b = slots.Length;
         if (b > _rows.Length) throw new ArgumentException($"The league was built for batches of at most {_rows.Length} games; got {b}.", nameof(slots));
+        for (int i = 0; i < b; i++)
+            if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
+        // Each slot's rows gathered into one segment (slots in order), and each segment dealt to the least-loaded part
+        // so far by its estimated cost: a forward's fixed cost, about that of 4 rows (its weights read once), plus its rows.
+        int parts = Math.Min(Threads, 2), k = 0, used = 0;
+        Span<int> load = stackalloc int[2];
+        load.Clear();
         for (int s = 0; s <= _count; s++)
         {
-            int k = 0;
+            int first = k;
             for (int i = 0; i < b; i++)
             {
                 if (slots[i] != s) continue;
@@ -131,23 +159,46 @@ public sealed class SelfPlayLeague : IBatchOpponent
                 legal.Slice(i * _ad, _ad).CopyTo(_mask.AsSpan(k * _ad, _ad));
                 _rows[k++] = i;
             }
-            if (k == 0) continue;
-            ActorCritic net = _learner;
-            if (s > 0)
-            {
-                if (_loaded != s - 1) { _pool[s - 1].CopyTo(_snapshotNet.Parameters.Values, 0); _loaded = s - 1; }
-                net = _snapshotNet;
-            }
-            var outputs = net.ActorOutputs(_obs.AsSpan(0, k * _od), k);
-            net.Head.Sample(outputs, _rng, _actions.AsSpan(0, k), _mask.AsSpan(0, k * _ad));
-            for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
+            if (k == first) continue;
+            int part = parts > 1 && load[1] < load[0] ? 1 : 0;
+            load[part] += 4 + (k - first);
+            _segmentSlot[used] = s;
+            _segmentStart[used] = first;
+            _segmentRows[used] = k - first;
+            _segmentPart[used] = part;
+            used++;
         }
+        _segments = used;
+        WorkerTeam.Run(this, used > 1 ? parts : 1);
+        for (int g = 0; g < used; g++) // the draws in slot order, as one thread makes them
+        {
+            int first = _segmentStart[g], rows = _segmentRows[g];
+            _learner.Head.Sample(_outputs.AsSpan(first * _ad, rows * _ad), _rng, _actions.AsSpan(first, rows), _mask.AsSpan(first * _ad, rows * _ad));
+        }
+        for (int j = 0; j < k; j++) actions[_rows[j]] = (int)_actions[j];
         double randomMove = OpponentRandomMoveNow;
         if (randomMove > 0) // [exploration] drawn after the policy's moves so the policy draws are unchanged
             for (int i = 0; i < b; i++)
                 if (_rng.NextDouble() < randomMove) actions[i] = RandomLegal(legal.Slice(i * _ad, _ad));
-        for (int i = 0; i < b; i++)
-            if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
+    }
+
+    /// <summary>Part <paramref name="part"/> of <see cref="Act"/>'s forwards: its segments, each on its slot's network.</summary>
+    void IPartitionedWork.RunPart(int part, int parts)
+    {
+        for (int g = 0; g < _segments; g++)
+        {
+            if (parts > 1 && _segmentPart[g] != part) continue;
+            int s = _segmentSlot[g], first = _segmentStart[g], rows = _segmentRows[g];
+            var input = _obs.AsSpan(first * _od, rows * _od);
+            var outputs = s == 0 ? _learner.ActorOutputs(input, rows) : _frozen[s - 1].Forward(input, rows);
+            outputs.CopyTo(_outputs.AsSpan(first * _ad, rows * _ad));
+        }
+    }
+
+    private void LoadFrozen(int k, float[] parameters)
+    {
+        if (_frozen[k] is { } actor) actor.Load(parameters);
+        else _frozen[k] = _learner.FreezeActor(parameters);
     }
 
     private int RandomLegal(ReadOnlySpan<bool> legal)
@@ -179,12 +230,15 @@ public sealed class SelfPlayLeague : IBatchOpponent
             throw new ModelFileException(reader.Path, $"model file {reader.Path}: self-play pool of {count} (next {next}) does not fit pool_size {_pool.Length}.");
         int p = _learner.Parameters.Count;
         var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
-        for (int k = 0; k < count; k++) flat.Slice(k * p, p).CopyTo(_pool[k] ??= new float[p]);
+        for (int k = 0; k < count; k++)
+        {
+            flat.Slice(k * p, p).CopyTo(_pool[k] ??= new float[p]);
+            LoadFrozen(k, _pool[k]);
+        }
         Array.Fill(_scores, 0.5f);
         if (reader.Model.Contains("selfplay/scores")) reader.Model.GetFloat32("selfplay/scores", count).Span.CopyTo(_scores); // older files: ½ each
         _count = count;
         _next = next;
-        _loaded = -1;
         reader.RestoreRng("selfplay", _rng);
     }
 }

@@ -1,0 +1,89 @@
+using Proximal.Numerics;
+
+namespace Proximal.Nn;
+
+/// <summary>
+/// An inference-only copy of an <see cref="Mlp"/>'s weights at one moment — a self-play opponent's snapshot — laid out
+/// for forwards of a few rows. <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/> hands the GEMM each W [out × in] as a
+/// transposed operand, which the GEMM packs (copies transposed) on every call: for one to a few rows that copy of
+/// 256×256 weights costs more than the arithmetic. Here each W is stored transposed once, [in × out], and read in
+/// place. The outputs equal <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/>'s on the same parameters bit for bit:
+/// the GEMM sums every element in the same order whether it packs an operand or not, and the bias and activation
+/// passes are the Mlp's own.
+/// <para>The copy does not follow the source's later changes: <see cref="Load"/> it again after the weights change.
+/// Steady-state forwards allocate nothing.</para>
+/// </summary>
+public sealed class FrozenMlp
+{
+    private readonly Mlp _layout;
+    private readonly float[][] _weightsTransposed, _biases;
+    private readonly ActivationLayer[] _activations;
+    private float[] _output = [];
+
+    /// <summary>A copy of <paramref name="source"/> at its current parameters.</summary>
+    public FrozenMlp(Mlp source)
+    {
+        _layout = source ?? throw new ArgumentNullException(nameof(source));
+        var linears = source.Linears;
+        _weightsTransposed = linears.Select(l => new float[l.Weight.Length]).ToArray();
+        _biases = linears.Select(l => new float[l.Bias.Length]).ToArray();
+        _activations = new ActivationLayer[linears.Count - 1];
+        for (int i = 0; i < _activations.Length; i++)
+            _activations[i] = source.HiddenActivation == Activation.Tanh
+                ? new Tanh(linears[i].OutputSize, $"{source.Name}.{i}.tanh.frozen")
+                : new Relu(linears[i].OutputSize, $"{source.Name}.{i}.relu.frozen");
+        Load(source.Parameters.Values);
+    }
+
+    public int InputSize => _layout.InputSize;
+    public int OutputSize => _layout.OutputSize;
+
+    /// <summary>
+    /// Takes the weights from <paramref name="parameters"/>, a flat parameter vector with the source's layout (its
+    /// <see cref="Parameters"/>' values now, or a saved copy of them).
+    /// </summary>
+    public void Load(ReadOnlySpan<float> parameters)
+    {
+        if (parameters.Length != _layout.Parameters.Count)
+            throw new ArgumentException($"FrozenMlp '{_layout.Name}': {parameters.Length} parameters given; the network's layout has {_layout.Parameters.Count}.", nameof(parameters));
+        var linears = _layout.Linears;
+        for (int i = 0; i < linears.Count; i++)
+        {
+            var l = linears[i];
+            var w = parameters.Slice(l.Weight.Offset, l.Weight.Length); // [out × in]
+            var wt = _weightsTransposed[i];                              // [in × out]
+            int rows = l.OutputSize, cols = l.InputSize;
+            for (int o = 0; o < rows; o++)
+                for (int j = 0; j < cols; j++)
+                    wt[j * rows + o] = w[o * cols + j];
+            parameters.Slice(l.Bias.Offset, l.Bias.Length).CopyTo(_biases[i]);
+        }
+    }
+
+    /// <summary>
+    /// Outputs [batch × OutputSize] for inputs [batch × InputSize]; the span points into this copy's workspace and stays
+    /// valid until its next forward.
+    /// </summary>
+    public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
+    {
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"FrozenMlp '{_layout.Name}': batch must be at least 1.");
+        if (input.Length < (long)batch * InputSize)
+            throw new ArgumentException($"FrozenMlp '{_layout.Name}': input has {input.Length} values; batch {batch} × {InputSize} needs {(long)batch * InputSize}.", nameof(input));
+        var linears = _layout.Linears;
+        ReadOnlySpan<float> x = input[..(batch * InputSize)];
+        for (int i = 0; i < linears.Count; i++)
+        {
+            int inSize = linears[i].InputSize, outSize = linears[i].OutputSize;
+            bool last = i == linears.Count - 1;
+            int n = batch * outSize;
+            var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
+            // As Mlp.Forward: hidden layers z = x·W (no bias), then f(z + b) in one pass; the last layer starts from the
+            // bias and adds x·W with beta = 1. The transposed weights make B an untransposed operand: read in place.
+            if (last) Kernels.BroadcastRows(_biases[i], y, batch);
+            Gemm.Multiply(Transpose.No, Transpose.No, batch, outSize, inSize, 1f, x, inSize, _weightsTransposed[i], outSize, last ? 1f : 0f, y, outSize);
+            if (last) return y;
+            x = _activations[i].ForwardWithBias(y, _biases[i], batch);
+        }
+        throw new InvalidOperationException("unreachable: an Mlp has at least one layer");
+    }
+}
