@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(PpoBench.CreateCommand());
         bench.Subcommands.Add(AlgoBench.CreateCommand());
         bench.Subcommands.Add(RecurrentBench.CreateCommand());
+        bench.Subcommands.Add(SelfPlayBench.CreateCommand());
         bench.Subcommands.Add(DistributedBench.CreateCommand());
         bench.Subcommands.Add(OffPolicyBench.CreateCommand());
         return bench;

@@ -98,6 +98,19 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public void BenchSelfPlayReportsTheProjectedWallTimeAndRejectsBadCounts()
+    {
+        BadInput(Run("bench", "selfplay", "--updates", "0"), "--updates must be between 1 and 100000 (got 0).");
+        BadInput(Run("bench", "selfplay", "--threads", "0"), "--threads must be between 1 and 256 (got 0).");
+        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--json");
+        Assert.True(run.Code == 0, run.Out + run.Err);
+        var cases = run.Out.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!).ToList();
+        var projected = Assert.Single(cases, c => ((string?)c["name"] ?? "").StartsWith("projected wall time of total_steps 50,000,000"));
+        Assert.True((double)projected["value"]! > 0);
+        Assert.Contains(cases, c => (string?)c["name"] == "self-play ppo end to end, pool full" && (double)c["value"]! > 0);
+    }
+
+    [Fact]
     public void BenchLearnRejectsABadRequestBeforeRunningAnything()
     {
         BadInput(Run("bench", "learn", "--tasks", "Nope-v0", "--seeds", "1"), "Unknown env id 'Nope-v0'");

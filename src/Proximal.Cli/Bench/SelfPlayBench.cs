@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Proximal.Algorithms.OnPolicy;
+using Proximal.Algorithms.SelfPlay;
+using Proximal.Cli.Train;
+using Proximal.Common.Config;
+using Proximal.Training.Sessions;
+
+namespace Proximal.Cli.Bench;
+
+/// <summary>
+/// <c>proximal bench selfplay</c>: the shipped Connect Four self-play config's learner moves per second in its steady
+/// state — the snapshot pool full, so the opponents' moves take one forward per pool slot in use, as they do for all but
+/// the first few percent of a run — with the time split, the cost of one rating, and the wall time the config's
+/// total_steps take at that speed, against issue 12's budget of 30 minutes on 2 cores.
+/// </summary>
+public static class SelfPlayBench
+{
+    public const string EnvId = "ConnectFour-v0";
+    /// <summary>Issue 12: the self-play agent trains within a budget of under 30 minutes on 2 cores.</summary>
+    public const double BudgetMinutes = 30;
+
+    public static Command CreateCommand()
+    {
+        var updates = new Option<int>("--updates") { Description = "Updates measured (after 3 warm-up updates).", DefaultValueFactory = _ => 40 };
+        var threads = new Option<int?>("--threads") { Description = "Train threads (default: the config's train_threads)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
+        var cmd = new Command("selfplay", "Self-play PPO on Connect Four (the built-in config): learner moves/s with the snapshot pool full, time split, one rating's cost, projected wall time of the config's total_steps against the 30-minute budget.");
+        foreach (var o in new Option[] { updates, threads, json }) cmd.Options.Add(o);
+        cmd.SetAction(pr =>
+        {
+            int u = pr.GetValue(updates);
+            if (u is < 1 or > 100_000) return Usage($"--updates must be between 1 and 100000 (got {u}).");
+            int? t = pr.GetValue(threads);
+            if (t is < 1 or > 256) return Usage($"--threads must be between 1 and 256 (got {t}).");
+            PpoOptions options;
+            try
+            {
+                var config = BuiltInConfigs.Find("ppo", EnvId) ?? throw new ConfigException($"no built-in ppo config for {EnvId}.");
+                options = (PpoOptions)TrainingConfig.Resolve(config);
+            }
+            catch (ConfigException e) { return Usage(e.Message); }
+            if (t is { } tt) options.TrainThreads = tt;
+            var report = new BenchReport(pr.GetValue(json));
+            report.Header(MachineInfo.Current());
+            Run(report, options, u);
+            report.Footer(MachineInfo.Current().LoadAverage);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return CliParsing.ExitUsage;
+    }
+
+    public static void Run(BenchReport report, PpoOptions options, int updates)
+    {
+        var sp = options.SelfPlay;
+        long total = options.TotalSteps, batch = (long)options.NEnvs * options.NSteps;
+        report.Section($"{EnvId}: {options.NEnvs} games × {options.NSteps} moves ({batch:N0} per update), {options.NEpochs} epochs, minibatch " +
+                       $"{options.MinibatchSize}, networks [{string.Join(", ", options.Policy.HiddenSizes)}], {options.TrainThreads} train " +
+                       $"thread{(options.TrainThreads == 1 ? "" : "s")}; pool of {sp.PoolSize} filled first, {updates} updates measured after 3 warm-up");
+        var measured = options.Clone();
+        measured.SelfPlay.EvalEvery = 0; // ratings are timed on their own below
+        using var agent = (Ppo)Algorithms.Registry.AlgorithmRegistry.Create("ppo", EnvId, measured);
+        var league = agent.League!;
+        while (league.PoolCount < sp.PoolSize) league.AddSnapshot(); // the steady state: every pool slot can be drawn
+        agent.Learn(3 * batch);
+        var t0 = agent.Timing;
+        long s0 = agent.NumTimesteps;
+        var sw = Stopwatch.StartNew();
+        agent.Learn(updates * batch);
+        double wall = sw.Elapsed.TotalSeconds;
+        var t1 = agent.Timing;
+        double movesPerSecond = (agent.NumTimesteps - s0) / wall;
+        double perUpdate = wall / updates;
+        double env = t1.Env - t0.Env, inference = t1.Inference - t0.Inference, train = t1.Train - t0.Train;
+        report.Add(new BenchCase("self-play ppo end to end, pool full", movesPerSecond, "moves/s",
+            Note: $"{1e3 * perUpdate:F0} ms per update"));
+        report.Add(new BenchCase("games + opponents' moves / learner inference / update", 100 * env / wall, "% of wall",
+            Note: $"/ {100 * inference / wall:F1} % / {100 * train / wall:F1} % ({1e3 * env / updates:F1} / {1e3 * inference / updates:F1} / {1e3 * train / updates:F1} ms per update)"));
+
+        double rating = double.PositiveInfinity;
+        if (sp.EvalEvery > 0)
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var r = Stopwatch.StartNew();
+                Ratings.Rate(agent.Policy, sp.EvalGames, (ulong)(i + 1), sp.EvalOpeningPlies);
+                rating = Math.Min(rating, r.Elapsed.TotalSeconds);
+            }
+            report.Add(new BenchCase($"one rating ({sp.EvalGames} games per colour against each reference)", rating, "s",
+                Note: $"every {sp.EvalEvery} updates"));
+        }
+        long ratings = sp.EvalEvery > 0 ? total / batch / sp.EvalEvery : 0;
+        double minutes = (total / movesPerSecond + ratings * (sp.EvalEvery > 0 ? rating : 0)) / 60;
+        report.Add(new BenchCase($"projected wall time of total_steps {total:N0}", minutes, "min",
+            Note: $"{ratings} ratings included; budget {BudgetMinutes:G} min on 2 cores: {(minutes <= BudgetMinutes ? "within" : "OVER")}"));
+    }
+}
