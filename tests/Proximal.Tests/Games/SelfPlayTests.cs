@@ -182,24 +182,26 @@ public class SelfPlayTests
         }
     }
 
-    [Fact]
-    public void TheOpponentsForwardsOnTwoThreadsGiveTheOneThreadMovesToTheBit()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TheOpponentsForwardsOnMoreThreadsGiveTheOneThreadMovesToTheBit(int threads)
     {
         // train_threads also runs the league's forwards (one per slot in use) side by side; the draws stay in slot order.
         var one = SmallOptions();
         one.SelfPlay.PoolSize = 4;
         one.SelfPlay.SnapshotEvery = 1;
         var two = one.Clone();
-        two.TrainThreads = 2;
+        two.TrainThreads = threads;
         using var a = new Ppo(new ConnectFourSelfPlayVecEnv(one.NEnvs), one);
         using var b = new Ppo(new ConnectFourSelfPlayVecEnv(two.NEnvs), two);
-        Assert.Equal(2, b.League!.Threads);
+        Assert.Equal(threads, b.League!.Threads);
         a.Learn(5 * one.NEnvs * one.NSteps);
         b.Learn(5 * two.NEnvs * two.NSteps);
         Assert.Equal(a.Policy.Parameters.Values, b.Policy.Parameters.Values);
         Assert.Equal(4, b.League.PoolCount);
 
-        // Direct calls with every slot in use at once (five forwards dealt to two threads), then the same generator state.
+        // Direct calls with several slots in use at once (up to four forwards dealt to the threads); both leagues draw alike.
         var rng = new Rng(11);
         const int n = 4; // the league serves batches up to n_envs
         var obs = new float[n * a.Policy.ObservationSize];

@@ -138,6 +138,9 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
         set => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "The league's Threads must be at least 1.");
     } = 1;
 
+    /// <summary>At most this many threads share the forwards (a step uses at most pool_size + 1 networks).</summary>
+    private const int MaxParts = 8;
+
     public void Act(ReadOnlySpan<float> observations, ReadOnlySpan<bool> legal, ReadOnlySpan<int> slots, Span<int> actions)
     {
         int b = slots.Length;
@@ -146,8 +149,8 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
             if ((uint)slots[i] > (uint)_count) throw new ArgumentException($"Opponent slot {slots[i]} does not exist (pool of {_count}).", nameof(slots));
         // Each slot's rows gathered into one segment (slots in order), and each segment dealt to the least-loaded part
         // so far by its estimated cost: a forward's fixed cost, about that of 4 rows (its weights read once), plus its rows.
-        int parts = Math.Min(Threads, 2), k = 0, used = 0;
-        Span<int> load = stackalloc int[2];
+        int parts = Math.Min(Threads, MaxParts), k = 0, used = 0;
+        Span<int> load = stackalloc int[MaxParts];
         load.Clear();
         for (int s = 0; s <= _count; s++)
         {
@@ -160,7 +163,9 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
                 _rows[k++] = i;
             }
             if (k == first) continue;
-            int part = parts > 1 && load[1] < load[0] ? 1 : 0;
+            int part = 0;
+            for (int q = 1; q < parts; q++)
+                if (load[q] < load[part]) part = q;
             load[part] += 4 + (k - first);
             _segmentSlot[used] = s;
             _segmentStart[used] = first;
