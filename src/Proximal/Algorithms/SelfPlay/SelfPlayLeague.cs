@@ -14,11 +14,12 @@ public interface ISelfPlayOptions
 /// <summary>
 /// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
 /// bounded pool of past snapshots (flat parameter copies, oldest replaced first, each with a <see cref="FrozenActor"/>
-/// of itself: a step that meets many snapshots runs each one's forward on its own weights, with nothing copied or packed). Each episode draws its slot once:
-/// the latest with probability latest_probability, else a snapshot: uniformly, or with pfsp_exponent &gt; 0 weighted
-/// towards those the learner still loses to (running scores kept per pool position from <see cref="GameEnded"/>).
-/// Opponents SAMPLE their moves from their policy under the legal-move mask (or, with probability
-/// opponent_random_move, play a uniformly random legal column), one batched forward per slot in use. Everything random
+/// of itself: a step that meets many snapshots runs each one's forward on its own weights, nothing copied or packed).
+/// Each episode draws its slot once: the latest with probability latest_probability, else a snapshot: uniformly, or
+/// with pfsp_exponent &gt; 0 weighted towards those the learner still loses to (running scores kept per pool position
+/// from <see cref="GameEnded"/>). Opponents SAMPLE their moves from their policy under the legal-move mask (or, with
+/// probability opponent_random_move, play a uniformly random legal column), one batched forward per slot in use (side
+/// by side on <see cref="Threads"/> threads). Everything random
 /// comes from the league's own generator, saved with the model with the pool and the scores, so a resumed run
 /// continues bit-exactly.
 /// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
