@@ -14,6 +14,13 @@ internal static partial class CliParsing
     /// <summary>Exit code for a bad request (bad option, bad file, bad config value): nothing was changed.</summary>
     public const int ExitUsage = 2;
 
+    /// <summary>Prints a bad request as one line on stderr ("error: …") and returns <see cref="ExitUsage"/>.</summary>
+    public static int UsageError(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return ExitUsage;
+    }
+
     /// <summary>
     /// A whole number written as digits (underscores allowed between them), or in exponent/decimal notation when its value
     /// is whole (<c>1e5</c>, <c>2.5e5</c>, <c>1000.0</c>).

@@ -38,36 +38,35 @@ internal static class PlayCommand
         return cmd;
     }
 
-    private static int Usage(string m) { Console.Error.WriteLine($"error: {m}"); return CliParsing.ExitUsage; }
 
     private static int Run(string path, string first, bool stochastic, long seed, string? against, int games, int searchDepth, int openingPlies)
     {
-        if (openingPlies is < 0 or > 8) return Usage($"--random-opening must be 0 to 8 plies (got {openingPlies}).");
-        if (openingPlies > 0 && against is null) return Usage("--random-opening needs --against (a person chooses their own opening).");
-        if (searchDepth is < 0 or > 8) return Usage($"--search-depth must be 0 (no search) to 8 (got {searchDepth}).");
-        if (searchDepth > 0 && stochastic) return Usage("--stochastic and --search-depth exclude each other: the search plays its best-valued move.");
-        if (first is not ("human" or "agent")) return Usage($"--first must be human or agent (got '{first}').");
-        if (seed < 0) return Usage($"--seed must be >= 0 (got {seed}).");
-        if (games <= 0) return Usage($"--games must be at least 1 (got {games}).");
+        if (openingPlies is < 0 or > 8) return CliParsing.UsageError($"--random-opening must be 0 to 8 plies (got {openingPlies}).");
+        if (openingPlies > 0 && against is null) return CliParsing.UsageError("--random-opening needs --against (a person chooses their own opening).");
+        if (searchDepth is < 0 or > 8) return CliParsing.UsageError($"--search-depth must be 0 (no search) to 8 (got {searchDepth}).");
+        if (searchDepth > 0 && stochastic) return CliParsing.UsageError("--stochastic and --search-depth exclude each other: the search plays its best-valued move.");
+        if (first is not ("human" or "agent")) return CliParsing.UsageError($"--first must be human or agent (got '{first}').");
+        if (seed < 0) return CliParsing.UsageError($"--seed must be >= 0 (got {seed}).");
+        if (games <= 0) return CliParsing.UsageError($"--games must be at least 1 (got {games}).");
         if (against is not null && against != "all" && ReferencePlayer.All.All(r => r.Name != against))
-            return Usage($"--against must be one of {string.Join(", ", ReferencePlayer.All.Select(r => r.Name))} or all (got '{against}').");
+            return CliParsing.UsageError($"--against must be one of {string.Join(", ", ReferencePlayer.All.Select(r => r.Name))} or all (got '{against}').");
         if (Directory.Exists(path))
         {
             string inFolder = Path.Combine(path, RunDirectory.ModelFileName);
-            if (!File.Exists(inFolder)) return Usage($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file.");
+            if (!File.Exists(inFolder)) return CliParsing.UsageError($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file.");
             path = inFolder;
         }
-        if (!File.Exists(path)) return Usage($"model file {path} does not exist.");
+        if (!File.Exists(path)) return CliParsing.UsageError($"model file {path} does not exist.");
 
         BaseAlgorithm loaded;
         try { loaded = AlgorithmRegistry.Load(path); }
-        catch (ModelFileException e) { return Usage(e.Message); }
+        catch (ModelFileException e) { return CliParsing.UsageError(e.Message); }
         catch (Exception e) when (e is ArgumentException or UnknownEnvException or NotSupportedException or InvalidDataException)
-        { return Usage($"cannot load {path}: {e.Message}"); }
+        { return CliParsing.UsageError($"cannot load {path}: {e.Message}"); }
         using (loaded)
         {
             if (loaded is not OnPolicyAlgorithm agent || loaded.EnvId != GameEnvId)
-                return Usage($"{path} was trained on {loaded.EnvId ?? "an unregistered env"} with {loaded.Algorithm}; play needs a {GameEnvId} model of an on-policy algorithm (ppo).");
+                return CliParsing.UsageError($"{path} was trained on {loaded.EnvId ?? "an unregistered env"} with {loaded.Algorithm}; play needs a {GameEnvId} model of an on-policy algorithm (ppo).");
             var rng = new Rng((ulong)seed);
             var sampler = rng.Split(); // split even with search, so the references' tie-breaks do not depend on the option
             IConnectFourPlayer player = searchDepth > 0 ? new ValueSearchPlayer(agent.Policy, searchDepth) : new PolicyPlayer(agent.Policy, deterministic: !stochastic, sampler);

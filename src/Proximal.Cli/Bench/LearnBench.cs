@@ -35,7 +35,7 @@ internal static class LearnBench
         {
             if (pr.GetValue(tasks) is not { Length: > 0 } && pr.GetValue(suite) != "mujoco")
             {
-                return Usage($"unknown suite '{pr.GetValue(suite)}'; known: mujoco (or give --tasks ID …).");
+                return CliParsing.UsageError($"unknown suite '{pr.GetValue(suite)}'; known: mujoco (or give --tasks ID …).");
             }
             string[] ids = pr.GetValue(tasks) is { Length: > 0 } t ? t : MuJoCoSuite;
             string outDir = pr.GetValue(output)!;
@@ -43,18 +43,18 @@ internal static class LearnBench
             string[] algorithms = (pr.GetValue(algos) ?? ["ppo"]).SelectMany(a => a.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Select(a => a.ToLowerInvariant()).Distinct().ToArray();
             foreach (var a in algorithms)
-                if (!AlgorithmRegistry.TryGet(a, out _)) return Usage($"unknown algorithm '{a}'; known: {string.Join(", ", AlgorithmRegistry.Names)}.");
+                if (!AlgorithmRegistry.TryGet(a, out _)) return CliParsing.UsageError($"unknown algorithm '{a}'; known: {string.Join(", ", AlgorithmRegistry.Names)}.");
             var plan = new LearningBenchmarkPlan(ids, pr.GetValue(seeds), pr.GetValue(steps), pr.GetValue(parallel), outDir,
                 (algo, id) => TrainingConfig.Resolve(BuiltInConfigs.Find(algo, id), overrides: sets, algorithm: algo))
             { SeedStart = pr.GetValue(seedStart), Algorithms = algorithms, CheckpointEvery = pr.GetValue(checkpointEvery), EvalEpisodes = pr.GetValue(evalEpisodes), EvalEvery = pr.GetValue(evalEvery), ReportOnly = pr.GetValue(reportOnly) };
             // Everything that can be wrong with the request is found before any run starts or any folder is made.
-            if (plan.Seeds <= 0) return Usage($"--seeds must be at least 1 (got {plan.Seeds}).");
-            if (plan.SeedStart < 0) return Usage($"--seed-start must be >= 0 (got {plan.SeedStart}).");
-            if (plan.Steps is <= 0) return Usage($"--steps must be at least 1 (got {plan.Steps}).");
-            if (plan.Parallelism <= 0) return Usage($"--parallel must be at least 1 (got {plan.Parallelism}).");
-            if (plan.EvalEpisodes < 0) return Usage($"--eval-episodes must be >= 0 (got {plan.EvalEpisodes}).");
-            if (plan.EvalEvery < 0) return Usage($"--eval-every must be >= 0 (got {plan.EvalEvery}).");
-            if (plan.CheckpointEvery is < 0) return Usage($"--checkpoint-every must be >= 0 (got {plan.CheckpointEvery}).");
+            if (plan.Seeds <= 0) return CliParsing.UsageError($"--seeds must be at least 1 (got {plan.Seeds}).");
+            if (plan.SeedStart < 0) return CliParsing.UsageError($"--seed-start must be >= 0 (got {plan.SeedStart}).");
+            if (plan.Steps is <= 0) return CliParsing.UsageError($"--steps must be at least 1 (got {plan.Steps}).");
+            if (plan.Parallelism <= 0) return CliParsing.UsageError($"--parallel must be at least 1 (got {plan.Parallelism}).");
+            if (plan.EvalEpisodes < 0) return CliParsing.UsageError($"--eval-episodes must be >= 0 (got {plan.EvalEpisodes}).");
+            if (plan.EvalEvery < 0) return CliParsing.UsageError($"--eval-every must be >= 0 (got {plan.EvalEvery}).");
+            if (plan.CheckpointEvery is < 0) return CliParsing.UsageError($"--checkpoint-every must be >= 0 (got {plan.CheckpointEvery}).");
             try
             {
                 foreach (var id in ids)
@@ -63,7 +63,7 @@ internal static class LearnBench
                     foreach (var a in algorithms) plan.ConfigFor(a, id);
                 }
             }
-            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
+            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return CliParsing.UsageError(e.Message); }
             var machine = MachineInfo.Current();
             new BenchReport(json: false).Header(machine);
             Console.WriteLine($"bench learn: {string.Join(", ", algorithms)} × {ids.Length} tasks × {plan.Seeds} seeds, {plan.Parallelism} at once, output in {outDir}");
@@ -83,12 +83,5 @@ internal static class LearnBench
             return 0;
         });
         return cmd;
-    }
-
-
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine($"error: {message}");
-        return 2;
     }
 }

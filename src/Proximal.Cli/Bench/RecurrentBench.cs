@@ -33,9 +33,9 @@ public static class RecurrentBench
             string id = pr.GetValue(env)!;
             long n = pr.GetValue(steps);
             int r = pr.GetValue(repeats);
-            if (r < 1) return Usage($"--repeats must be at least 1 (got {r}).");
+            if (r < 1) return CliParsing.UsageError($"--repeats must be at least 1 (got {r}).");
             int? t = pr.GetValue(threads);
-            if (t is < 1 or > 256) return Usage($"--threads must be between 1 and 256 (got {t}).");
+            if (t is < 1 or > 256) return CliParsing.UsageError($"--threads must be between 1 and 256 (got {t}).");
             PpoOptions recurrent;
             try
             {
@@ -44,10 +44,10 @@ public static class RecurrentBench
                 recurrent = (PpoOptions)TrainingConfig.Resolve(config);
                 if (!recurrent.Policy.Recurrent) throw new ConfigException($"the built-in ppo config of {id} is not recurrent (policy.lstm_hidden_size is 0).");
             }
-            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return Usage(e.Message); }
+            catch (Exception e) when (e is UnknownEnvException or ConfigException) { return CliParsing.UsageError(e.Message); }
             if (t is { } tt) recurrent.TrainThreads = tt;
             long rollout = (long)recurrent.NEnvs * recurrent.NSteps;
-            if (n < rollout) return Usage($"--steps must be at least one rollout ({rollout} steps); got {n}.");
+            if (n < rollout) return CliParsing.UsageError($"--steps must be at least one rollout ({rollout} steps); got {n}.");
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
             Run(report, id, recurrent, n, r);
@@ -55,12 +55,6 @@ public static class RecurrentBench
             return 0;
         });
         return cmd;
-    }
-
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine($"error: {message}");
-        return CliParsing.ExitUsage;
     }
 
     public static void Run(BenchReport report, string envId, PpoOptions recurrent, long steps, int repeats)

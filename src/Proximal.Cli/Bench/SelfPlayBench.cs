@@ -30,16 +30,16 @@ public static class SelfPlayBench
         cmd.SetAction(pr =>
         {
             int u = pr.GetValue(updates);
-            if (u is < 1 or > 100_000) return Usage($"--updates must be between 1 and 100000 (got {u}).");
+            if (u is < 1 or > 100_000) return CliParsing.UsageError($"--updates must be between 1 and 100000 (got {u}).");
             int? t = pr.GetValue(threads);
-            if (t is < 1 or > 256) return Usage($"--threads must be between 1 and 256 (got {t}).");
+            if (t is < 1 or > 256) return CliParsing.UsageError($"--threads must be between 1 and 256 (got {t}).");
             PpoOptions options;
             try
             {
                 var config = BuiltInConfigs.Find("ppo", EnvId) ?? throw new ConfigException($"no built-in ppo config for {EnvId}.");
                 options = (PpoOptions)TrainingConfig.Resolve(config);
             }
-            catch (ConfigException e) { return Usage(e.Message); }
+            catch (ConfigException e) { return CliParsing.UsageError(e.Message); }
             if (t is { } tt) options.TrainThreads = tt;
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
@@ -48,12 +48,6 @@ public static class SelfPlayBench
             return 0;
         });
         return cmd;
-    }
-
-    private static int Usage(string message)
-    {
-        Console.Error.WriteLine($"error: {message}");
-        return CliParsing.ExitUsage;
     }
 
     public static void Run(BenchReport report, PpoOptions options, int updates)
