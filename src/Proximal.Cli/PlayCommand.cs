@@ -38,7 +38,6 @@ internal static class PlayCommand
         return cmd;
     }
 
-
     private static int Run(string path, string first, bool stochastic, long seed, string? against, int games, int searchDepth, int openingPlies)
     {
         if (openingPlies is < 0 or > 8) return CliParsing.UsageError($"--random-opening must be 0 to 8 plies (got {openingPlies}).");

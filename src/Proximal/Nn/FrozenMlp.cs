@@ -6,8 +6,9 @@ namespace Proximal.Nn;
 /// An inference-only copy of an <see cref="Mlp"/>'s weights at one moment — a self-play opponent's snapshot — laid out
 /// for forwards of a few rows. <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/> hands the GEMM each W [out × in] as a
 /// transposed operand, which the GEMM packs (copies transposed) on every call: for one to a few rows that copy of
-/// 256×256 weights costs more than the arithmetic. Here each W is stored transposed once, [in × out], and read in
-/// place. The outputs equal <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/>'s on the same parameters bit for bit:
+/// 256×256 weights costs more than the arithmetic. Here each W is stored transposed once, [in × out], so the GEMM reads
+/// it in place for a few rows (it still packs a last column panel narrower than its tile, and all of B when more than
+/// four row tiles reuse it). The outputs equal <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/>'s on the same parameters bit for bit:
 /// the GEMM sums every element in the same order whether it packs an operand or not, and the bias and activation
 /// passes are the Mlp's own.
 /// <para>The copy does not follow the source's later changes: <see cref="Load"/> it again after the weights change.
@@ -16,6 +17,7 @@ namespace Proximal.Nn;
 public sealed class FrozenMlp
 {
     private readonly Mlp _layout;
+    private readonly string _label; // formatted once: the forward's checks must not build strings
     private readonly float[][] _weightsTransposed, _biases;
     private readonly ActivationLayer[] _activations;
     private float[] _output = [];
@@ -24,6 +26,7 @@ public sealed class FrozenMlp
     public FrozenMlp(Mlp source)
     {
         _layout = source ?? throw new ArgumentNullException(nameof(source));
+        _label = $"FrozenMlp '{source.Name}'";
         var linears = source.Linears;
         _weightsTransposed = linears.Select(l => new float[l.Weight.Length]).ToArray();
         _biases = linears.Select(l => new float[l.Bias.Length]).ToArray();
@@ -39,8 +42,8 @@ public sealed class FrozenMlp
     public int OutputSize => _layout.OutputSize;
 
     /// <summary>
-    /// Takes the weights from <paramref name="parameters"/>, a flat parameter vector with the source's layout (its
-    /// <see cref="Parameters"/>' values now, or a saved copy of them).
+    /// Takes the weights from <paramref name="parameters"/>, a flat parameter vector with the source's layout (the
+    /// source's <see cref="Mlp.Parameters"/> values now, or a saved copy of them).
     /// </summary>
     public void Load(ReadOnlySpan<float> parameters)
     {
@@ -66,19 +69,20 @@ public sealed class FrozenMlp
     /// </summary>
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch)
     {
-        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"FrozenMlp '{_layout.Name}': batch must be at least 1.");
-        if (input.Length < (long)batch * InputSize)
-            throw new ArgumentException($"FrozenMlp '{_layout.Name}': input has {input.Length} values; batch {batch} × {InputSize} needs {(long)batch * InputSize}.", nameof(input));
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"{_label}: batch must be at least 1.");
+        long inputLength = Guard.Elements(batch, InputSize, _label);
+        if (input.Length != inputLength)
+            throw new ArgumentException($"{_label}: input has {input.Length} values; batch {batch} × {InputSize} is {inputLength}.", nameof(input));
         var linears = _layout.Linears;
-        ReadOnlySpan<float> x = input[..(batch * InputSize)];
+        ReadOnlySpan<float> x = input;
         for (int i = 0; i < linears.Count; i++)
         {
             int inSize = linears[i].InputSize, outSize = linears[i].OutputSize;
             bool last = i == linears.Count - 1;
-            int n = batch * outSize;
+            int n = (int)Guard.Elements(batch, outSize, _label);
             var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
             // As Mlp.Forward: hidden layers z = x·W (no bias), then f(z + b) in one pass; the last layer starts from the
-            // bias and adds x·W with beta = 1. The transposed weights make B an untransposed operand: read in place.
+            // bias and adds x·W with beta = 1. The transposed weights make B an untransposed operand.
             if (last) Kernels.BroadcastRows(_biases[i], y, batch);
             Gemm.Multiply(Transpose.No, Transpose.No, batch, outSize, inSize, 1f, x, inSize, _weightsTransposed[i], outSize, last ? 1f : 0f, y, outSize);
             if (last) return y;

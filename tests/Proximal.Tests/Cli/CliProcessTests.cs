@@ -105,9 +105,11 @@ public sealed class CliProcessTests : IDisposable
         var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--json");
         Assert.True(run.Code == 0, run.Out + run.Err);
         var cases = run.Out.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonNode.Parse(l)!).ToList();
-        var projected = Assert.Single(cases, c => ((string?)c["name"] ?? "").StartsWith("projected wall time of total_steps 50,000,000"));
+        var projected = Assert.Single(cases, c => ((string?)c["name"] ?? "").StartsWith("projected wall time of total_steps ")); // the count's digits follow the locale
         Assert.True((double)projected["value"]! > 0);
+        Assert.Contains("61 ratings included", (string?)projected["note"]);
         Assert.Contains(cases, c => (string?)c["name"] == "self-play ppo end to end, pool full" && (double)c["value"]! > 0);
+        Assert.Contains(cases, c => ((string?)c["name"] ?? "").StartsWith("one rating") && (double)c["value"]! > 0);
     }
 
     [Fact]

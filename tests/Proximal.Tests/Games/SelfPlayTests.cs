@@ -185,6 +185,7 @@ public class SelfPlayTests
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(9)] // above the 8 parts the forwards are dealt to
     public void TheOpponentsForwardsOnMoreThreadsGiveTheOneThreadMovesToTheBit(int threads)
     {
         // train_threads also runs the league's forwards (one per slot in use) side by side; the draws stay in slot order.
@@ -217,6 +218,43 @@ public class SelfPlayTests
             Assert.Equal(movesA, movesB);
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => b.League.Threads = 0);
+    }
+
+    [Fact]
+    public void EverySnapshotPlaysWithItsOwnWeightsAfterThePoolWrapsAndAfterAResume()
+    {
+        // pool_size 2, a snapshot every update: after 5 updates position 0 holds update 4's weights, position 1 update 5's.
+        var o = SmallOptions();
+        o.SelfPlay.PoolSize = 2;
+        o.SelfPlay.SnapshotEvery = 1;
+        using var ppo = Ppo.Create("ConnectFour-v0", o);
+        ppo.Learn(5 * o.NEnvs * o.NSteps);
+        var league = ppo.League!;
+        Assert.Equal(2, league.PoolCount);
+        var obs = new float[3 * ppo.Policy.ObservationSize];
+        var rng = new Rng(4);
+        for (int i = 0; i < obs.Length; i++) obs[i] = rng.NextInt(2);
+        var reference = new ActorCritic(ppo.Policy.ObservationSpace, ppo.Policy.ActionSpace, ppo.Policy.Options, new Rng(0));
+        void Check(SelfPlayLeague l)
+        {
+            for (int k = 0; k < l.PoolCount; k++)
+            {
+                l.Snapshot(k).CopyTo(reference.Parameters.Values);
+                Assert.Equal(reference.ActorOutputs(obs, 3).ToArray(), l.SnapshotActor(k).Forward(obs, 3).ToArray());
+            }
+        }
+        Check(league);
+        Assert.NotEqual(league.Snapshot(0).ToArray(), league.Snapshot(1).ToArray());
+
+        string dir = Directory.CreateTempSubdirectory("proximal-selfplay-pool-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "m.zip");
+            ppo.Save(path);
+            using var loaded = (Ppo)AlgorithmRegistry.Load(path);
+            Check(loaded.League!);
+        }
+        finally { Directory.Delete(dir, true); }
     }
 
     private static PpoOptions SmallOptions() => new()

@@ -17,6 +17,7 @@ public class FrozenMlpTests
     [InlineData(Activation.Tanh, new[] { 13, 32, 24, 5 })]
     [InlineData(Activation.Relu, new[] { 210, 256, 256, 7 })] // the Connect Four actor
     [InlineData(Activation.Tanh, new[] { 6, 3 })]              // one layer, no activation
+    [InlineData(Activation.Relu, new[] { 300, 40, 5 })]        // an input wider than one k block (256): summed in blocks
     public void OutputsEqualTheMlpsToTheBitForEveryBatchSize(Activation activation, int[] sizes)
     {
         var p = new Parameters();
@@ -56,6 +57,7 @@ public class FrozenMlpTests
 
         Assert.Throws<ArgumentException>(() => frozen.Load(new float[p.Count - 1]));
         Assert.Throws<ArgumentException>(() => frozen.Forward(new float[4], 2));
+        Assert.Throws<ArgumentException>(() => frozen.Forward(new float[13], 3)); // one value too many, as Mlp.Forward
         Assert.Throws<ArgumentOutOfRangeException>(() => frozen.Forward(x, 0));
     }
 

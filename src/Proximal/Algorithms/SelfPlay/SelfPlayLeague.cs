@@ -14,7 +14,7 @@ public interface ISelfPlayOptions
 /// <summary>
 /// The learner's opponents in self-play: slot 0 is the latest policy (the learner's own network, live), slots 1..k a
 /// bounded pool of past snapshots (flat parameter copies, oldest replaced first, each with a <see cref="FrozenActor"/>
-/// of itself: a step that meets many snapshots runs each one's forward on its own weights, nothing copied or packed).
+/// of itself: a step that meets many snapshots runs each one's forward on its own weights, no parameters copied).
 /// Each episode draws its slot once: the latest with probability latest_probability, else a snapshot: uniformly, or
 /// with pfsp_exponent &gt; 0 weighted towards those the learner still loses to (running scores kept per pool position
 /// from <see cref="GameEnded"/>). Opponents SAMPLE their moves from their policy under the legal-move mask (or, with
@@ -25,7 +25,7 @@ public interface ISelfPlayOptions
 /// <para>A snapshot slot names a pool position: when the pool is full and a new snapshot replaces the oldest, episodes
 /// already playing that position continue against the newer snapshot.</para>
 /// </summary>
-public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
+public sealed class SelfPlayLeague : IBatchOpponent
 {
     private readonly ActorCritic _learner;
     private readonly SelfPlayOptions _options;
@@ -39,6 +39,7 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
     // Act's segments: per slot in use, its rows' place in _obs/_outputs and the part that runs its forward.
     private readonly int[] _segmentSlot, _segmentStart, _segmentRows, _segmentPart;
     private int _segments;
+    private readonly Forwards _forwards;
     private readonly bool[] _mask;
     private readonly int[] _rows;
     private readonly int _od, _ad;
@@ -65,6 +66,7 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
         _segmentRows = new int[options.PoolSize + 1];
         _segmentPart = new int[options.PoolSize + 1];
         _rows = new int[maxBatch];
+        _forwards = new Forwards(this);
         AddSnapshot(); // the initial policy: the pool is never empty
     }
 
@@ -175,7 +177,7 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
             used++;
         }
         _segments = used;
-        WorkerTeam.Run(this, used > 1 ? parts : 1);
+        WorkerTeam.Run(_forwards, Math.Min(parts, used)); // the deal gives the first segments distinct parts: used ≥ parts in use
         for (int g = 0; g < used; g++) // the draws in slot order, as one thread makes them
         {
             int first = _segmentStart[g], rows = _segmentRows[g];
@@ -189,17 +191,24 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
     }
 
     /// <summary>Part <paramref name="part"/> of <see cref="Act"/>'s forwards: its segments, each on its slot's network.</summary>
-    void IPartitionedWork.RunPart(int part, int parts)
+    private sealed class Forwards(SelfPlayLeague league) : IPartitionedWork
     {
-        for (int g = 0; g < _segments; g++)
+        public void RunPart(int part, int parts)
         {
-            if (parts > 1 && _segmentPart[g] != part) continue;
-            int s = _segmentSlot[g], first = _segmentStart[g], rows = _segmentRows[g];
-            var input = _obs.AsSpan(first * _od, rows * _od);
-            var outputs = s == 0 ? _learner.ActorOutputs(input, rows) : _frozen[s - 1].Forward(input, rows);
-            outputs.CopyTo(_outputs.AsSpan(first * _ad, rows * _ad));
+            var l = league;
+            for (int g = 0; g < l._segments; g++)
+            {
+                if (parts > 1 && l._segmentPart[g] != part) continue;
+                int s = l._segmentSlot[g], first = l._segmentStart[g], rows = l._segmentRows[g];
+                var input = l._obs.AsSpan(first * l._od, rows * l._od);
+                var outputs = s == 0 ? l._learner.ActorOutputs(input, rows) : l._frozen[s - 1].Forward(input, rows);
+                outputs.CopyTo(l._outputs.AsSpan(first * l._ad, rows * l._ad));
+            }
         }
     }
+
+    /// <summary>Tests: the network pool position <paramref name="k"/> plays with.</summary>
+    internal FrozenActor SnapshotActor(int k) => (uint)k < (uint)_count ? _frozen[k] : throw new ArgumentOutOfRangeException(nameof(k));
 
     private void LoadFrozen(int k, float[] parameters)
     {
@@ -234,6 +243,8 @@ public sealed class SelfPlayLeague : IBatchOpponent, IPartitionedWork
         int count = checked((int)reader.GetLong("selfplay_pool_count")), next = checked((int)reader.GetLong("selfplay_pool_next"));
         if (count < 1 || count > _pool.Length || next < 0 || next >= _pool.Length)
             throw new ModelFileException(reader.Path, $"model file {reader.Path}: self-play pool of {count} (next {next}) does not fit pool_size {_pool.Length}.");
+        if (count < _pool.Length && next != count) // a full ring of `count` snapshots: a larger pool would leave positions unfilled
+            throw new ModelFileException(reader.Path, $"model file {reader.Path}: its self-play pool is a full ring of {count} snapshots; resume it with self_play.pool_size: {count} (not {_pool.Length}).");
         int p = _learner.Parameters.Count;
         var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
         for (int k = 0; k < count; k++)
