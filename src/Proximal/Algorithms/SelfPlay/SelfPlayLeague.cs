@@ -243,8 +243,8 @@ public sealed class SelfPlayLeague : IBatchOpponent
         int count = checked((int)reader.GetLong("selfplay_pool_count")), next = checked((int)reader.GetLong("selfplay_pool_next"));
         if (count < 1 || count > _pool.Length || next < 0 || next >= _pool.Length)
             throw new ModelFileException(reader.Path, $"model file {reader.Path}: self-play pool of {count} (next {next}) does not fit pool_size {_pool.Length}.");
-        if (count < _pool.Length && next != count) // a full ring of `count` snapshots: a larger pool would leave positions unfilled
-            throw new ModelFileException(reader.Path, $"model file {reader.Path}: its self-play pool is a full ring of {count} snapshots; resume it with self_play.pool_size: {count} (not {_pool.Length}).");
+        if (count < _pool.Length && next != count) // a pool not yet full fills position `count` next; anything else would leave a position unfilled
+            throw new ModelFileException(reader.Path, $"model file {reader.Path}: self-play pool of {count} with next position {next} does not fit pool_size {_pool.Length} (a pool not yet full continues at position {count}); the file is inconsistent.");
         int p = _learner.Parameters.Count;
         var flat = reader.Model.GetFloat32("selfplay/pool", count * p).Span;
         for (int k = 0; k < count; k++)
