@@ -26,6 +26,14 @@ public abstract class ActivationLayer : ILayer
 
     public string Name { get; }
 
+    /// <summary>The layer computing <paramref name="kind"/> over <paramref name="size"/> features, named "<paramref name="prefix"/>.tanh" or ".relu".</summary>
+    public static ActivationLayer For(Activation kind, int size, string prefix) => kind switch
+    {
+        Activation.Tanh => new Tanh(size, prefix + ".tanh"),
+        Activation.Relu => new Relu(size, prefix + ".relu"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown activation."),
+    };
+
     /// <summary>Number of features (input and output size).</summary>
     public int Size { get; }
     public int InputSize => Size;

@@ -32,9 +32,7 @@ public sealed class FrozenMlp
         _biases = linears.Select(l => new float[l.Bias.Length]).ToArray();
         _activations = new ActivationLayer[linears.Count - 1];
         for (int i = 0; i < _activations.Length; i++)
-            _activations[i] = source.HiddenActivation == Activation.Tanh
-                ? new Tanh(linears[i].OutputSize, $"{source.Name}.{i}.tanh.frozen")
-                : new Relu(linears[i].OutputSize, $"{source.Name}.{i}.relu.frozen");
+            _activations[i] = ActivationLayer.For(source.HiddenActivation, linears[i].OutputSize, $"{source.Name}.{i}.frozen");
         Load(source.Parameters.Values);
     }
 

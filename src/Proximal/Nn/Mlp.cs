@@ -44,9 +44,7 @@ public sealed class Mlp : ILayer
             _layers[2 * i] = linear;
             if (i < count - 1)
             {
-                ActivationLayer act = hiddenActivation == Activation.Tanh
-                    ? new Tanh(sizes[i + 1], $"{name}.{i}.tanh")
-                    : new Relu(sizes[i + 1], $"{name}.{i}.relu");
+                var act = ActivationLayer.For(hiddenActivation, sizes[i + 1], $"{name}.{i}");
                 _activations[i] = act;
                 _layers[2 * i + 1] = act;
             }

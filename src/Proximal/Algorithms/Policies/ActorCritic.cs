@@ -45,7 +45,7 @@ public sealed class ActorCritic
         {
             if (hidden.Length == 0) throw new ArgumentException("A shared trunk needs at least one hidden layer.", nameof(options));
             _trunk = new Mlp(Parameters, [ObservationSize, .. hidden], act, rng, outputGain: Mlp.DefaultHiddenGain, name: "trunk");
-            _trunkActivation = act == Activation.Tanh ? new Tanh(hidden[^1], "trunk.out.tanh") : new Relu(hidden[^1], "trunk.out.relu");
+            _trunkActivation = ActivationLayer.For(act, hidden[^1], "trunk.out");
             _policyHead = new Mlp(Parameters, [hidden[^1], outputs], act, rng, outputGain: 0.01, name: "policy_head");
             _valueHead = new Mlp(Parameters, [hidden[^1], 1], act, rng, outputGain: 1.0, name: "value_head");
         }
@@ -173,7 +173,7 @@ public sealed class ActorCritic
     public FrozenActor FreezeActor() => _actor is not null
         ? new FrozenActor(Parameters.Count, new FrozenMlp(_actor), null, null)
         : new FrozenActor(Parameters.Count, new FrozenMlp(_trunk!),
-            _trunkActivation is Tanh ? new Tanh(_trunkActivation.Size, "trunk.out.tanh.frozen") : new Relu(_trunkActivation!.Size, "trunk.out.relu.frozen"),
+            ActivationLayer.For(_trunk!.HiddenActivation, _trunkActivation!.Size, "trunk.out.frozen"), // the trunk's own kind
             new FrozenMlp(_policyHead!));
 
     /// <summary><see cref="FreezeActor()"/> with the actor's weights taken from <paramref name="parameters"/>, a flat vector of this policy's layout.</summary>
