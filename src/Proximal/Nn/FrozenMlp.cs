@@ -23,7 +23,10 @@ public sealed class FrozenMlp
     private float[] _output = [];
 
     /// <summary>A copy of <paramref name="source"/> at its current parameters.</summary>
-    public FrozenMlp(Mlp source)
+    public FrozenMlp(Mlp source) : this(source, (source ?? throw new ArgumentNullException(nameof(source))).Parameters.Values) { }
+
+    /// <summary>A copy of <paramref name="source"/>'s layout with the weights of <paramref name="parameters"/> (see <see cref="Load"/>).</summary>
+    public FrozenMlp(Mlp source, ReadOnlySpan<float> parameters)
     {
         _layout = source ?? throw new ArgumentNullException(nameof(source));
         _label = $"FrozenMlp '{source.Name}'";
@@ -33,7 +36,7 @@ public sealed class FrozenMlp
         _activations = new ActivationLayer[linears.Count - 1];
         for (int i = 0; i < _activations.Length; i++)
             _activations[i] = ActivationLayer.For(source.HiddenActivation, linears[i].OutputSize, $"{source.Name}.{i}.frozen");
-        Load(source.Parameters.Values);
+        Load(parameters);
     }
 
     public int InputSize => _layout.InputSize;

@@ -170,19 +170,14 @@ public sealed class ActorCritic
     /// An inference-only copy of the actor at the current parameters (<see cref="FrozenActor"/>): what a self-play
     /// snapshot plays with.
     /// </summary>
-    public FrozenActor FreezeActor() => _actor is not null
-        ? new FrozenActor(Parameters.Count, new FrozenMlp(_actor), null, null)
-        : new FrozenActor(Parameters.Count, new FrozenMlp(_trunk!),
-            ActivationLayer.For(_trunk!.HiddenActivation, _trunkActivation!.Size, "trunk.out.frozen"), // the trunk's own kind
-            new FrozenMlp(_policyHead!));
+    public FrozenActor FreezeActor() => FreezeActor(Parameters.Values);
 
     /// <summary><see cref="FreezeActor()"/> with the actor's weights taken from <paramref name="parameters"/>, a flat vector of this policy's layout.</summary>
-    public FrozenActor FreezeActor(ReadOnlySpan<float> parameters)
-    {
-        var actor = FreezeActor();
-        actor.Load(parameters);
-        return actor;
-    }
+    public FrozenActor FreezeActor(ReadOnlySpan<float> parameters) => _actor is not null
+        ? new FrozenActor(new FrozenMlp(_actor, parameters), null, null)
+        : new FrozenActor(new FrozenMlp(_trunk!, parameters),
+            ActivationLayer.For(_trunk!.HiddenActivation, _trunkActivation!.Size, "trunk.out.frozen"), // the trunk's own kind
+            new FrozenMlp(_policyHead!, parameters));
 
     /// <summary>Every Linear layer of the networks (actor then critic, or trunk then heads): the layers K-FAC preconditions.</summary>
     public IReadOnlyList<Linear> Linears => (_actor is not null ? [_actor, _critic!] : new[] { _trunk!, _policyHead!, _valueHead! })

@@ -11,24 +11,23 @@ namespace Proximal.Algorithms.Policies;
 /// </summary>
 public sealed class FrozenActor
 {
-    private readonly int _parameterCount;
     private readonly FrozenMlp _first;                 // the actor, or the shared trunk
     private readonly ActivationLayer? _trunkActivation; // shared trunk: its output activation
     private readonly FrozenMlp? _policyHead;           // shared trunk: the policy head
 
-    internal FrozenActor(int parameterCount, FrozenMlp first, ActivationLayer? trunkActivation, FrozenMlp? policyHead)
+    internal FrozenActor(FrozenMlp first, ActivationLayer? trunkActivation, FrozenMlp? policyHead)
     {
-        _parameterCount = parameterCount;
         _first = first;
         _trunkActivation = trunkActivation;
         _policyHead = policyHead;
     }
 
-    /// <summary>Takes the actor's weights from a flat parameter vector of the source <see cref="ActorCritic"/>'s layout.</summary>
+    /// <summary>
+    /// Takes the actor's weights from a flat parameter vector of the source <see cref="ActorCritic"/>'s layout (its
+    /// networks share the policy's one parameter buffer, so each part checks the whole vector's length).
+    /// </summary>
     public void Load(ReadOnlySpan<float> parameters)
     {
-        if (parameters.Length != _parameterCount)
-            throw new ArgumentException($"FrozenActor: {parameters.Length} parameters given; the policy's layout has {_parameterCount}.", nameof(parameters));
         _first.Load(parameters);
         _policyHead?.Load(parameters);
     }
