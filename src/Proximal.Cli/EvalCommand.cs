@@ -38,24 +38,23 @@ internal static class EvalCommand
 
     private static int Run(string path, string? envOverride, int episodes, bool deterministic, bool stochastic, long seed, int? nEnvs)
     {
-        static int Usage(string m) { Console.Error.WriteLine($"error: {m}"); return CliParsing.ExitUsage; }
-        if (deterministic && stochastic) return Usage("--deterministic and --stochastic exclude each other.");
-        if (episodes <= 0) return Usage($"--episodes must be at least 1 (got {episodes}).");
-        if (nEnvs is <= 0) return Usage($"--n-envs must be at least 1 (got {nEnvs}).");
-        if (seed < 0) return Usage($"--seed must be >= 0 (got {seed}).");
+        if (deterministic && stochastic) return CliParsing.UsageError("--deterministic and --stochastic exclude each other.");
+        if (episodes <= 0) return CliParsing.UsageError($"--episodes must be at least 1 (got {episodes}).");
+        if (nEnvs is <= 0) return CliParsing.UsageError($"--n-envs must be at least 1 (got {nEnvs}).");
+        if (seed < 0) return CliParsing.UsageError($"--seed must be >= 0 (got {seed}).");
         if (Directory.Exists(path))
         {
             string inFolder = Path.Combine(path, RunDirectory.ModelFileName);
             if (!File.Exists(inFolder))
-                return Usage($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file (e.g. a checkpoint in {Path.Combine(path, RunDirectory.CheckpointsFolderName)}).");
+                return CliParsing.UsageError($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file (e.g. a checkpoint in {Path.Combine(path, RunDirectory.CheckpointsFolderName)}).");
             path = inFolder;
         }
 
         BaseAlgorithm agent;
         try { agent = AlgorithmRegistry.Load(path); }
-        catch (ModelFileException e) { return Usage(e.Message); }
+        catch (ModelFileException e) { return CliParsing.UsageError(e.Message); }
         catch (Exception e) when (e is ArgumentException or UnknownEnvException or NotSupportedException or MuJoCoLibraryException or MuJoCoException)
-        { return Usage($"cannot evaluate {path}: {e.Message}"); }
+        { return CliParsing.UsageError($"cannot evaluate {path}: {e.Message}"); }
 
         using (agent)
         {
@@ -67,7 +66,7 @@ internal static class EvalCommand
                 env = BaseAlgorithm.BuildEnv(envId, agent.BaseOptions, forEvaluation: true, numEnvs: copies);
             }
             catch (Exception e) when (e is ArgumentException or UnknownEnvException or NotSupportedException or MuJoCoLibraryException or MuJoCoException)
-            { return Usage($"--env {envId}: {e.Message}"); }
+            { return CliParsing.UsageError($"--env {envId}: {e.Message}"); }
             using (env)
             {
                 if (envOverride is not null)
@@ -75,7 +74,7 @@ internal static class EvalCommand
                     string? mismatch = Mismatch("observation", agent.ObservationSpace, env.SingleObservationSpace)
                                        ?? Mismatch("action", agent.ActionSpace, env.SingleActionSpace);
                     if (mismatch is not null)
-                        return Usage($"--env {envOverride}: the model was trained on {agent.EnvId}, and the {mismatch}.");
+                        return CliParsing.UsageError($"--env {envOverride}: the model was trained on {agent.EnvId}, and the {mismatch}.");
                 }
                 Evaluation.SyncNormalization(agent.Env, env);
                 bool greedy = !stochastic;

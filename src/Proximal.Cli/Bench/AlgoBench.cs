@@ -42,10 +42,10 @@ public static class AlgoBench
             long n = pr.GetValue(steps);
             int r = pr.GetValue(rounds);
             string envId = pr.GetValue(env)!;
-            if (n < 1) { Console.Error.WriteLine($"error: --steps must be at least 1; got {n}."); return 2; }
-            if (r < 1) { Console.Error.WriteLine($"error: --rounds must be at least 1; got {r}."); return 2; }
+            if (n < 1) return CliParsing.UsageError($"--steps must be at least 1; got {n}.");
+            if (r < 1) return CliParsing.UsageError($"--rounds must be at least 1; got {r}.");
             try { EnvRegistry.GetSpec(envId); }
-            catch (UnknownEnvException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+            catch (UnknownEnvException e) { return CliParsing.UsageError(e.Message); }
             if (IsMuJoCo(envId))
             {
                 try { MuJoCoLibrary.EnsureLoaded(); }
@@ -59,9 +59,9 @@ public static class AlgoBench
             foreach (var algo in Algorithms)
             {
                 var builtIn = BuiltInConfigs.Find(algo, envId);
-                if (builtIn is null) { Console.Error.WriteLine($"error: no built-in {algo} config for {envId}; bench algos needs all four (built-in: {string.Join(", ", BuiltInConfigs.EnvIds(algo))})."); return 2; }
+                if (builtIn is null) return CliParsing.UsageError($"no built-in {algo} config for {envId}; bench algos needs all four (built-in: {string.Join(", ", BuiltInConfigs.EnvIds(algo))}).");
                 try { options[algo] = TrainingConfig.Resolve(builtIn, algorithm: algo); }
-                catch (ConfigException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+                catch (ConfigException e) { return CliParsing.UsageError(e.Message); }
             }
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());

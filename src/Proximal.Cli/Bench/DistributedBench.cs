@@ -35,21 +35,21 @@ public static class DistributedBench
         cmd.SetAction(pr =>
         {
             int n = pr.GetValue(iterations);
-            if (n < 1) { Console.Error.WriteLine($"error: --iterations must be at least 1 (got {n})."); return 2; }
+            if (n < 1) return CliParsing.UsageError($"--iterations must be at least 1 (got {n}).");
             if (pr.GetValue(worker)) return RankWorker(pr.GetValue(env) ?? "Hopper-v4", n);
             var ks = new List<int>();
             foreach (var s in pr.GetValue(ranks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 if (!int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int k) || k < 1 || k > 64)
-                { Console.Error.WriteLine($"error: --ranks: '{s}' is not a number of ranks from 1 to 64."); return 2; }
+                { return CliParsing.UsageError($"--ranks: '{s}' is not a number of ranks from 1 to 64."); }
                 ks.Add(k);
             }
             var ids = pr.GetValue(envs)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var id in ids)
-                if (BuiltInConfigs.Find("ppo", id) is null) { Console.Error.WriteLine($"error: --envs: no shipped PPO config for '{id}' (configs/ppo/)."); return 2; }
+                if (BuiltInConfigs.Find("ppo", id) is null) return CliParsing.UsageError($"--envs: no shipped PPO config for '{id}' (configs/ppo/).");
             string mpirun;
             try { mpirun = FindMpirun(); }
-            catch (MpiUnavailableException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+            catch (MpiUnavailableException e) { return CliParsing.UsageError(e.Message); }
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
             foreach (var id in ids)

@@ -36,7 +36,7 @@ public static class OffPolicyBench
         cmd.SetAction(pr =>
         {
             int n = pr.GetValue(steps);
-            if (n < 10 || n > 1_000_000) { Console.Error.WriteLine($"error: --steps must be between 10 and 1,000,000; got {n}."); return 2; }
+            if (n < 10 || n > 1_000_000) return CliParsing.UsageError($"--steps must be between 10 and 1,000,000; got {n}.");
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
             Run(report, n);

@@ -70,9 +70,9 @@ public static class PpoBench
         cmd.SetAction(pr =>
         {
             long n = pr.GetValue(steps);
-            if (n < 512) { Console.Error.WriteLine($"error: --steps must be at least one rollout (512 steps); got {n}."); return 2; }
+            if (n < 512) return CliParsing.UsageError($"--steps must be at least one rollout (512 steps); got {n}.");
             try { EnvRegistry.GetSpec(pr.GetValue(env)!); }
-            catch (UnknownEnvException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+            catch (UnknownEnvException e) { return CliParsing.UsageError(e.Message); }
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
             Run(report, pr.GetValue(env)!, n);
