@@ -77,6 +77,17 @@ public sealed class Linear : ILayer
         BiasValues.Clear();
     }
 
+    /// <summary>
+    /// W then b drawn uniformly from [−1/√InputSize, 1/√InputSize), row-major order (see <see cref="WeightInit.FanInUniform"/>).
+    /// </summary>
+    public void InitializeFanInUniform(Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        double bound = 1.0 / Math.Sqrt(InputSize);
+        foreach (ref float w in WeightValues) w = (float)rng.Uniform(-bound, bound);
+        foreach (ref float b in BiasValues) b = (float)rng.Uniform(-bound, bound);
+    }
+
     public ReadOnlySpan<float> Forward(ReadOnlySpan<float> input, int batch) => Forward(input, batch, addBias: true);
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace Proximal.Nn;
 /// <summary>
 /// Multi-layer perceptron: Linear → activation → … → Linear (no activation after the last layer).
 /// Layer sizes e.g. [17, 64, 64, 6]. Weights are orthogonal with <c>hiddenGain</c> for the hidden layers
-/// and <c>outputGain</c> for the last one; biases are zero (PPO: √2 hidden, 0.01 policy head, 1 value head).
+/// and <c>outputGain</c> for the last one; biases are zero (PPO: √2 hidden, 0.01 policy head, 1 value head). With
+/// <see cref="WeightInit.FanInUniform"/> every layer draws W and b in ±1/√fan_in instead and the gains are unused.
 /// Parameters are allocated as "<c>name</c>.<i>i</i>.weight" / "<c>name</c>.<i>i</i>.bias" for layer i.
 /// </summary>
 public sealed class Mlp : ILayer
@@ -18,7 +19,7 @@ public sealed class Mlp : ILayer
     private readonly ILayer[] _layers;
 
     public Mlp(Parameters parameters, IReadOnlyList<int> sizes, Activation hiddenActivation, Rng rng,
-        double hiddenGain = DefaultHiddenGain, double outputGain = 1.0, string name = "mlp")
+        double hiddenGain = DefaultHiddenGain, double outputGain = 1.0, string name = "mlp", WeightInit init = WeightInit.Orthogonal)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(sizes);
@@ -27,6 +28,7 @@ public sealed class Mlp : ILayer
         for (int i = 0; i < sizes.Count; i++)
             if (sizes[i] <= 0) throw new ArgumentOutOfRangeException(nameof(sizes), sizes[i], $"Mlp '{name}': size {i} must be positive (a zero-size layer cannot be built); sizes = [{string.Join(", ", sizes)}].");
         if (!Enum.IsDefined(hiddenActivation)) throw new ArgumentOutOfRangeException(nameof(hiddenActivation), hiddenActivation, $"Mlp '{name}': unknown activation.");
+        if (!Enum.IsDefined(init)) throw new ArgumentOutOfRangeException(nameof(init), init, $"Mlp '{name}': unknown weight init.");
 
         Name = name;
         Parameters = parameters;
@@ -39,7 +41,8 @@ public sealed class Mlp : ILayer
         for (int i = 0; i < count; i++)
         {
             var linear = new Linear(parameters, sizes[i], sizes[i + 1], $"{name}.{i}");
-            linear.InitializeOrthogonal(rng, i == count - 1 ? outputGain : hiddenGain);
+            if (init == WeightInit.FanInUniform) linear.InitializeFanInUniform(rng);
+            else linear.InitializeOrthogonal(rng, i == count - 1 ? outputGain : hiddenGain);
             _linears[i] = linear;
             _layers[2 * i] = linear;
             if (i < count - 1)

@@ -1,4 +1,5 @@
 using Proximal.Common.Config;
+using Proximal.Nn;
 
 namespace Proximal.Algorithms.OffPolicy;
 
@@ -27,4 +28,9 @@ public abstract class OffPolicyOptions : AlgorithmOptions, IDiscounted
     /// one. Off, a resumed run starts with an empty buffer that refills from learning_starts.
     /// </summary>
     public bool SaveReplayBuffer { get; set; } = true;
+    /// <summary>
+    /// How the actor and critics start: orthogonal (ours) or fan_in_uniform, PyTorch's nn.Linear default that SB3's and
+    /// CleanRL's off-policy runs start from (see <see cref="WeightInit"/>).
+    /// </summary>
+    public WeightInit NetInit { get; set; } = WeightInit.Orthogonal;
 }

@@ -51,8 +51,8 @@ public sealed class Sac : OffPolicyAlgorithm
         _scale = new ActionScale(box, "SAC");
         int od = env.ObservationSize, ad = env.ActionSize, n = options.NEnvs, b = options.BatchSize;
 
-        Actor = new SquashedGaussianActor(od, ad, options.HiddenSizes, InitRng);
-        Critics = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, InitRng);
+        Actor = new SquashedGaussianActor(od, ad, options.HiddenSizes, InitRng, init: options.NetInit);
+        Critics = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, InitRng, init: options.NetInit);
         // The target copy: same layout (its own init is overwritten at once, from a generator of its own).
         CriticTargets = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, new Numerics.Rng(0));
         Critics.Parameters.Values.CopyTo(CriticTargets.Parameters.Values);
@@ -234,14 +234,14 @@ public sealed class Sac : OffPolicyAlgorithm
     }
 
     /// <summary>
-    /// J(α) = mean_b (−α (log π(ã|s) + H̄)) at α = exp(log α), with the log-probabilities of the actor step held fixed;
-    /// d J / d log α = −α · mean(log π + H̄) into the temperature's gradient. Returns J(α).
+    /// J(α) = mean_b (−α (log π(ã|s) + H̄)) at α = exp(log α) (or −log α·(…) with ent_coef_loss log_alpha), with the
+    /// log-probabilities of the actor step held fixed; d J / d log α into the temperature's gradient. Returns J(α).
     /// </summary>
     internal double TemperatureLossAndGradient()
     {
-        double alpha = Alpha, m = Mean(PiLogProb) + TargetEntropy;
-        Temperature.Gradients[0] = (float)(-alpha * m);
-        return -alpha * m;
+        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], Mean(PiLogProb) + TargetEntropy, out float grad);
+        Temperature.Gradients[0] = grad;
+        return loss;
     }
 
     /// <summary>Test access: puts a minibatch in place of a sampled one.</summary>

@@ -20,6 +20,8 @@ public sealed class SacOptions : OffPolicyOptions
     [Range(0, 1e6, MinExclusive = true)] public double EntCoef { get; set; } = 1.0;
     /// <summary>Target entropy H̄ of the automatic temperature; null: −|A| (the paper's heuristic).</summary>
     public double? TargetEntropy { get; set; }
+    /// <summary>The temperature's loss: alpha (−α(log π + H̄), CleanRL's) or log_alpha (−log α·(log π + H̄), SB3's and the SAC authors' code).</summary>
+    public EntCoefLoss EntCoefLoss { get; set; } = EntCoefLoss.Alpha;
     /// <summary>Gradient steps between Polyak updates of the target critics.</summary>
     [Range(1, 1 << 20)] public int TargetUpdateInterval { get; set; } = 1;
 

@@ -46,8 +46,8 @@ public sealed class Td3 : OffPolicyAlgorithm
         _scale = new ActionScale(box, "TD3");
         int od = env.ObservationSize, ad = env.ActionSize, n = options.NEnvs, b = options.BatchSize;
 
-        Actor = new DeterministicActor(od, ad, options.HiddenSizes, InitRng);
-        Critics = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, InitRng);
+        Actor = new DeterministicActor(od, ad, options.HiddenSizes, InitRng, init: options.NetInit);
+        Critics = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, InitRng, init: options.NetInit);
         // Target copies: same layouts, values copied at once (their own init, from a generator of their own, is discarded).
         ActorTarget = new DeterministicActor(od, ad, options.HiddenSizes, new Rng(0));
         CriticTargets = new ContinuousCritics(od, ad, Twin, options.HiddenSizes, new Rng(0));

@@ -46,8 +46,8 @@ public sealed class Tqc : OffPolicyAlgorithm
         int od = env.ObservationSize, ad = env.ActionSize, n = options.NEnvs, b = options.BatchSize;
         N = options.NCritics; M = options.NQuantiles; Kept = N * (M - options.TopQuantilesToDropPerNet);
 
-        Actor = new SquashedGaussianActor(od, ad, options.ActorHiddenSizes, InitRng);
-        Critics = new ContinuousCritics(od, ad, N, options.CriticHiddenSizes, InitRng, outputsPerCritic: M);
+        Actor = new SquashedGaussianActor(od, ad, options.ActorHiddenSizes, InitRng, init: options.NetInit);
+        Critics = new ContinuousCritics(od, ad, N, options.CriticHiddenSizes, InitRng, outputsPerCritic: M, init: options.NetInit);
         CriticTargets = new ContinuousCritics(od, ad, N, options.CriticHiddenSizes, new Rng(0), outputsPerCritic: M);
         Critics.Parameters.Values.CopyTo(CriticTargets.Parameters.Values);
         Temperature = new Parameters();
@@ -257,14 +257,14 @@ public sealed class Tqc : OffPolicyAlgorithm
         return loss;
     }
 
-    /// <summary>As SAC: J(α) = mean(−α(log π + H̄)), d J/d log α = −α·mean(log π + H̄). Returns J(α).</summary>
+    /// <summary>As SAC: J(α) = mean(−α(log π + H̄)) (or −log α·(…) with ent_coef_loss log_alpha), d J/d log α into the temperature's gradient. Returns J(α).</summary>
     internal double TemperatureLossAndGradient()
     {
         double s = 0;
         foreach (float v in PiLogProb) s += v;
-        double alpha = Alpha, m = s / PiLogProb.Length + TargetEntropy;
-        Temperature.Gradients[0] = (float)(-alpha * m);
-        return -alpha * m;
+        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], s / PiLogProb.Length + TargetEntropy, out float grad);
+        Temperature.Gradients[0] = grad;
+        return loss;
     }
 
     internal void SetBatch(ReadOnlySpan<float> observations, ReadOnlySpan<float> actions, ReadOnlySpan<float> rewards,

@@ -27,6 +27,8 @@ public sealed class TqcOptions : OffPolicyOptions
     [Range(0, 1e6, MinExclusive = true)] public double EntCoef { get; set; } = 1.0;
     /// <summary>Target entropy H̄; null: −|A|.</summary>
     public double? TargetEntropy { get; set; }
+    /// <summary>The temperature's loss: alpha (−α(log π + H̄), CleanRL's) or log_alpha (−log α·(log π + H̄), SB3's and the SAC authors' code).</summary>
+    public EntCoefLoss EntCoefLoss { get; set; } = EntCoefLoss.Alpha;
 
     public override void Validate()
     {

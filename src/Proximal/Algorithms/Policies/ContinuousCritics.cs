@@ -13,7 +13,7 @@ namespace Proximal.Algorithms.Policies;
 /// evaluations (online on (s, a), online on (s, π(s)), target on (s′, a′)) can be held at once. <see cref="Backward"/>
 /// differentiates the LAST <see cref="Forward"/> of this instance.
 /// </para>
-/// Orthogonal init (√2 hidden, <c>outputGain</c> last layer), zero biases.
+/// Orthogonal init (√2 hidden, <c>outputGain</c> last layer), zero biases; or <see cref="WeightInit.FanInUniform"/>.
 /// </summary>
 public sealed class ContinuousCritics
 {
@@ -22,7 +22,7 @@ public sealed class ContinuousCritics
     private int _batch;
 
     public ContinuousCritics(int observationSize, int actionSize, int critics, IReadOnlyList<int> hiddenSizes, Rng rng,
-        int outputsPerCritic = 1, Activation activation = Activation.Relu, double outputGain = 1.0)
+        int outputsPerCritic = 1, Activation activation = Activation.Relu, double outputGain = 1.0, WeightInit init = WeightInit.Orthogonal)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         ArgumentNullException.ThrowIfNull(rng);
@@ -38,7 +38,7 @@ public sealed class ContinuousCritics
         _nets = new Mlp[critics];
         for (int k = 0; k < critics; k++)
             _nets[k] = new Mlp(Parameters, [observationSize + actionSize, .. hiddenSizes, outputsPerCritic], activation, rng,
-                outputGain: outputGain, name: $"q{k}");
+                outputGain: outputGain, name: $"q{k}", init: init);
     }
 
     public Parameters Parameters { get; }

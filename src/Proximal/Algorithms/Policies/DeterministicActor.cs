@@ -15,14 +15,15 @@ public sealed class DeterministicActor
     private float[] _grad = [];
     private int _batch;
 
-    public DeterministicActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, Rng rng, Activation activation = Activation.Relu)
+    public DeterministicActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, Rng rng, Activation activation = Activation.Relu,
+        WeightInit init = WeightInit.Orthogonal)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         ArgumentNullException.ThrowIfNull(rng);
         ObservationSize = observationSize;
         ActionSize = actionSize;
         Parameters = new Parameters();
-        _net = new Mlp(Parameters, [observationSize, .. hiddenSizes, actionSize], activation, rng, outputGain: 0.01, name: "actor");
+        _net = new Mlp(Parameters, [observationSize, .. hiddenSizes, actionSize], activation, rng, outputGain: 0.01, name: "actor", init: init);
     }
 
     public Parameters Parameters { get; }

@@ -30,14 +30,15 @@ public sealed class SquashedGaussianActor
     private float[] _raw = []; // the network's raw outputs of the last forward [B × 2|A|] (for the clamp's mask)
     private int _batch;
 
-    public SquashedGaussianActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, Rng rng, Activation activation = Activation.Relu)
+    public SquashedGaussianActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, Rng rng, Activation activation = Activation.Relu,
+        WeightInit init = WeightInit.Orthogonal)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         ArgumentNullException.ThrowIfNull(rng);
         ObservationSize = observationSize;
         ActionSize = actionSize;
         Parameters = new Parameters();
-        _net = new Mlp(Parameters, [observationSize, .. hiddenSizes, 2 * actionSize], activation, rng, outputGain: 0.01, name: "actor");
+        _net = new Mlp(Parameters, [observationSize, .. hiddenSizes, 2 * actionSize], activation, rng, outputGain: 0.01, name: "actor", init: init);
         _dist = new SquashedGaussian(actionSize);
     }
 
