@@ -177,6 +177,25 @@ public sealed class TqcTests
     }
 
     [Fact]
+    public void TrainThreadsGiveTheSameBitsAsOne()
+    {
+        // Batch 96 splits the per-row work (target sort, quantile Huber loss) into 2 or 3 blocks of rows.
+        float[] Run(int threads, out double criticLoss)
+        {
+            var o = Small(); o.BatchSize = 96; o.TrainThreads = threads;
+            using var tqc = Tqc.Create("Pendulum-v1", o);
+            tqc.Learn(180);
+            criticLoss = tqc.CriticLossAndGradient();
+            return AllParameters(tqc);
+        }
+        var one = Run(1, out double l1);
+        Assert.Equal(one, Run(2, out double l2));
+        Assert.Equal(one, Run(3, out double l3));
+        Assert.Equal(l1, l2);
+        Assert.Equal(l1, l3);
+    }
+
+    [Fact]
     public void SaveLoadResumesBitIdenticallyToAnUninterruptedRun()
     {
         string dir = Directory.CreateTempSubdirectory("proximal-tqc-").FullName;

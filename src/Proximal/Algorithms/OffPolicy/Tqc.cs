@@ -25,7 +25,9 @@ public sealed class Tqc : OffPolicyAlgorithm
     private readonly float[] _stored;
     private readonly float[] _actMean, _actLogStd, _actNoise, _actRaw, _actLogProb;
     private float[] _pMean = [], _pLogStd = [], _pNoise = [], _pRaw = [], _pLogProb = [];
-    private readonly float[] _pool; // one row's N·M target atoms, sorted in place
+    private readonly float[][] _pools; // per part: one row's N·M target atoms, sorted in place
+    private readonly double[] _rowLoss; // [N × B] quantile Huber loss of each (critic, row), summed in one fixed order
+    private readonly RowWork _rows;
 
     internal readonly int N, M, Kept;
     internal readonly float[] NextActions, NextLogProb, NextNoise, NextMean, NextLogStd;
@@ -62,7 +64,10 @@ public sealed class Tqc : OffPolicyAlgorithm
 
         _stored = new float[n * ad];
         _actMean = new float[n * ad]; _actLogStd = new float[n * ad]; _actNoise = new float[n * ad]; _actRaw = new float[n * ad]; _actLogProb = new float[n];
-        _pool = new float[N * M];
+        _pools = new float[Math.Max(1, options.TrainThreads)][];
+        for (int p = 0; p < _pools.Length; p++) _pools[p] = new float[N * M];
+        _rowLoss = new double[N * b];
+        _rows = new RowWork(this);
         NextActions = new float[b * ad]; NextLogProb = new float[b]; NextNoise = new float[b * ad]; NextMean = new float[b * ad]; NextLogStd = new float[b * ad];
         NextZ = new float[N * b * M]; Targets = new float[b * Kept];
         Z = new float[N * b * M]; GradZ = new float[N * b * M];
@@ -151,15 +156,52 @@ public sealed class Tqc : OffPolicyAlgorithm
         int b = batch.Rewards.Length;
         Actor.Sample(batch.NextObservations, b, TrainRng, NextActions, NextLogProb, NextNoise, NextMean, NextLogStd);
         CriticTargets.Forward(batch.NextObservations, NextActions, b, NextZ);
-        float gamma = (float)Options.Gamma, a = (float)alpha;
-        for (int i = 0; i < b; i++)
+        _rows.Run(RowWork.Phase.Targets, b, (float)alpha);
+    }
+
+    /// <summary>Rows [<paramref name="lo"/>, <paramref name="hi"/>) of <see cref="TruncatedTargets"/>, pooled in <paramref name="pool"/>.</summary>
+    private void TargetRows(int lo, int hi, float alpha, float[] pool)
+    {
+        var batch = Batch;
+        int b = batch.Rewards.Length;
+        float gamma = (float)Options.Gamma;
+        for (int i = lo; i < hi; i++)
         {
-            for (int n = 0; n < N; n++) NextZ.AsSpan((n * b + i) * M, M).CopyTo(_pool.AsSpan(n * M, M));
-            _pool.AsSpan().Sort();
+            for (int n = 0; n < N; n++) NextZ.AsSpan((n * b + i) * M, M).CopyTo(pool.AsSpan(n * M, M));
+            pool.AsSpan().Sort();
             var y = Targets.AsSpan(i * Kept, Kept);
-            float entropyTerm = a * NextLogProb[i];
+            float entropyTerm = alpha * NextLogProb[i];
             for (int j = 0; j < Kept; j++)
-                y[j] = batch.Rewards[i] + (batch.Terminated[i] ? 0f : gamma * (_pool[j] - entropyTerm));
+                y[j] = batch.Rewards[i] + (batch.Terminated[i] ? 0f : gamma * (pool[j] - entropyTerm));
+        }
+    }
+
+    /// <summary>
+    /// The per-row work between the critics' GEMMs (sorting each row's pooled atoms; the quantile Huber loss of each
+    /// critic and row), cut into blocks of rows for the train threads: a tenth of a 2-critic step that the second core
+    /// otherwise spent waiting. Every row is computed by the same operations whoever runs it, and the losses are summed
+    /// afterwards in one fixed order, so the results do not depend on the thread count.
+    /// </summary>
+    private sealed class RowWork(Tqc tqc) : IPartitionedWork
+    {
+        public enum Phase { Targets, Loss }
+        private Phase _phase;
+        private int _batch;
+        private float _alpha;
+
+        public void Run(Phase phase, int batch, float alpha)
+        {
+            _phase = phase; _batch = batch; _alpha = alpha;
+            int parts = Math.Min(tqc._pools.Length, Math.Max(1, batch / 32));
+            if (parts <= 1) RunPart(0, 1);
+            else WorkerTeam.Run(this, parts);
+        }
+
+        public void RunPart(int part, int parts)
+        {
+            int lo = (int)((long)_batch * part / parts), hi = (int)((long)_batch * (part + 1) / parts);
+            if (_phase == Phase.Targets) tqc.TargetRows(lo, hi, _alpha, tqc._pools[part]);
+            else tqc.LossRows(lo, hi);
         }
     }
 
@@ -220,16 +262,24 @@ public sealed class Tqc : OffPolicyAlgorithm
         Critics.Parameters.ZeroGradients();
         Critics.Forward(batch.Observations, batch.Actions, b, Z);
         Array.Clear(GradZ);
+        _rows.Run(RowWork.Phase.Loss, b, 0f);
         double loss = 0;
-        float invB = 1f / b;
-        for (int n = 0; n < N; n++)
-            for (int i = 0; i < b; i++)
-            {
-                int at = (n * b + i) * M;
-                loss += QuantileHuberLoss(Z.AsSpan(at, M), Targets.AsSpan(i * Kept, Kept), GradZ.AsSpan(at, M), invB) / b;
-            }
+        for (int r = 0; r < N * b; r++) loss += _rowLoss[r] / b;
         Critics.Backward(GradZ, default);
         return loss;
+    }
+
+    /// <summary>Rows [<paramref name="lo"/>, <paramref name="hi"/>) of every critic's loss into <see cref="_rowLoss"/> and <see cref="GradZ"/>.</summary>
+    private void LossRows(int lo, int hi)
+    {
+        int b = Batch.Rewards.Length;
+        float invB = 1f / b;
+        for (int n = 0; n < N; n++)
+            for (int i = lo; i < hi; i++)
+            {
+                int at = (n * b + i) * M;
+                _rowLoss[n * b + i] = QuantileHuberLoss(Z.AsSpan(at, M), Targets.AsSpan(i * Kept, Kept), GradZ.AsSpan(at, M), invB);
+            }
     }
 
     /// <summary>J_π = mean_b (α log π(ã|s) − mean_{n,m} Z_n,m(s, ã)); fills the actor's gradients (zeroed first). Returns J_π.</summary>
