@@ -2,6 +2,7 @@ using Proximal.Algorithms.Policies;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
 using Proximal.Nn;
+using Proximal.Numerics;
 using Proximal.Spaces;
 
 namespace Proximal.Algorithms.OffPolicy;
@@ -164,7 +165,7 @@ public sealed class Sac : OffPolicyAlgorithm
         IterationMetrics["train/actor_loss"] = actorLoss;
         IterationMetrics["train/ent_coef"] = alpha;
         if (Options.AutoEntCoef) IterationMetrics["train/ent_coef_loss"] = temperatureLoss;
-        IterationMetrics["train/entropy"] = -Mean(PiLogProb);
+        IterationMetrics["train/entropy"] = -Reductions.MeanInDouble(PiLogProb);
         IterationMetrics["train/learning_rate"] = lr;
     }
 
@@ -239,7 +240,7 @@ public sealed class Sac : OffPolicyAlgorithm
     /// </summary>
     internal double TemperatureLossAndGradient()
     {
-        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], Mean(PiLogProb) + TargetEntropy, out float grad);
+        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], Reductions.MeanInDouble(PiLogProb) + TargetEntropy, out float grad);
         Temperature.Gradients[0] = grad;
         return loss;
     }
@@ -252,12 +253,6 @@ public sealed class Sac : OffPolicyAlgorithm
         nextObservations.CopyTo(Batch.NextObservations); terminated.CopyTo(Batch.Terminated);
     }
 
-    private static double Mean(ReadOnlySpan<float> v)
-    {
-        double s = 0;
-        foreach (float x in v) s += x;
-        return s / v.Length;
-    }
 
     // ---------------------------------------------------------------- model file
 

@@ -3,25 +3,17 @@ using Proximal.Common.Config;
 namespace Proximal.Algorithms.OffPolicy;
 
 /// <summary>
-/// SAC's own hyperparameters over the off-policy loop's (<see cref="OffPolicyOptions"/>). Defaults are the paper's
+/// SAC's own hyperparameters over the off-policy loop's and the temperature's (<see cref="MaxEntropyOptions"/>). Defaults are the paper's
 /// (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications", Table 1): 256-256 ReLU networks,
 /// Adam 3e-4, batch 256, γ 0.99, τ 0.005, one gradient step per env step, target entropy −|A|; plus 5000 uniformly
 /// random warm-up steps (learning_starts).
 /// </summary>
-public sealed class SacOptions : OffPolicyOptions
+public sealed class SacOptions : MaxEntropyOptions
 {
     public SacOptions() => LearningStarts = 5000;
 
     /// <summary>Hidden widths of the actor and of each of the two critics (ReLU).</summary>
     public int[] HiddenSizes { get; set; } = [256, 256];
-    /// <summary>Tune the temperature α automatically (optimising log α toward <see cref="TargetEntropy"/>); off: α stays <see cref="EntCoef"/>.</summary>
-    public bool AutoEntCoef { get; set; } = true;
-    /// <summary>α: its initial value when tuned automatically, the constant otherwise.</summary>
-    [Range(0, 1e6, MinExclusive = true)] public double EntCoef { get; set; } = 1.0;
-    /// <summary>Target entropy H̄ of the automatic temperature; null: −|A| (the paper's heuristic).</summary>
-    public double? TargetEntropy { get; set; }
-    /// <summary>The temperature's loss: alpha (−α(log π + H̄), CleanRL's) or log_alpha (−log α·(log π + H̄), SB3's and the SAC authors' code).</summary>
-    public EntCoefLoss EntCoefLoss { get; set; } = EntCoefLoss.Alpha;
     /// <summary>Gradient steps between Polyak updates of the target critics.</summary>
     [Range(1, 1 << 20)] public int TargetUpdateInterval { get; set; } = 1;
 
@@ -30,7 +22,6 @@ public sealed class SacOptions : OffPolicyOptions
         base.Validate();
         foreach (int h in HiddenSizes)
             if (h <= 0) throw new ConfigException($"hidden_sizes has a width {h}; every width must be > 0.");
-        if (TargetEntropy is { } t && !double.IsFinite(t)) throw new ConfigException($"target_entropy is {t}; it must be finite.");
     }
 
     protected override void CopyNested()

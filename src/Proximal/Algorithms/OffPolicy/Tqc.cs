@@ -310,9 +310,7 @@ public sealed class Tqc : OffPolicyAlgorithm
     /// <summary>As SAC: J(α) = mean(−α(log π + H̄)) (or −log α·(…) with ent_coef_loss log_alpha), d J/d log α into the temperature's gradient. Returns J(α).</summary>
     internal double TemperatureLossAndGradient()
     {
-        double s = 0;
-        foreach (float v in PiLogProb) s += v;
-        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], s / PiLogProb.Length + TargetEntropy, out float grad);
+        double loss = TemperatureLoss.Compute(Options.EntCoefLoss, Temperature.Values[0], Reductions.MeanInDouble(PiLogProb) + TargetEntropy, out float grad);
         Temperature.Gradients[0] = grad;
         return loss;
     }

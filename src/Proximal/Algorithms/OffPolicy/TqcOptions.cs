@@ -3,12 +3,12 @@ using Proximal.Common.Config;
 namespace Proximal.Algorithms.OffPolicy;
 
 /// <summary>
-/// TQC's own hyperparameters over the off-policy loop's (<see cref="OffPolicyOptions"/>). Defaults are the paper's
+/// TQC's own hyperparameters over the off-policy loop's and the temperature's (<see cref="MaxEntropyOptions"/>). Defaults are the paper's
 /// (Kuznetsov et al. 2020, "Controlling Overestimation Bias with Truncated Mixture of Continuous Distributional
 /// Quantile Critics"): N = 5 critics × M = 25 quantiles, d = 2 atoms dropped per critic (10 of 125), critics of three
 /// 512-unit layers, actor 256-256, Adam 3e-4, batch 256, γ 0.99, τ 0.005, SAC's temperature toward −|A|; 5000 warm-up steps.
 /// </summary>
-public sealed class TqcOptions : OffPolicyOptions
+public sealed class TqcOptions : MaxEntropyOptions
 {
     public TqcOptions() => LearningStarts = 5000;
 
@@ -22,13 +22,6 @@ public sealed class TqcOptions : OffPolicyOptions
     [Range(1, 1024)] public int NQuantiles { get; set; } = 25;
     /// <summary>d, the largest target atoms dropped per critic: the target keeps N·(M − d) of the N·M pooled atoms.</summary>
     [Range(0, 1023)] public int TopQuantilesToDropPerNet { get; set; } = 2;
-    /// <summary>Tune the temperature α automatically toward <see cref="TargetEntropy"/>; off: α stays <see cref="EntCoef"/>.</summary>
-    public bool AutoEntCoef { get; set; } = true;
-    [Range(0, 1e6, MinExclusive = true)] public double EntCoef { get; set; } = 1.0;
-    /// <summary>Target entropy H̄; null: −|A|.</summary>
-    public double? TargetEntropy { get; set; }
-    /// <summary>The temperature's loss: alpha (−α(log π + H̄), CleanRL's) or log_alpha (−log α·(log π + H̄), SB3's and the SAC authors' code).</summary>
-    public EntCoefLoss EntCoefLoss { get; set; } = EntCoefLoss.Alpha;
 
     public override void Validate()
     {
@@ -37,7 +30,6 @@ public sealed class TqcOptions : OffPolicyOptions
             if (h <= 0) throw new ConfigException($"actor_hidden_sizes / critic_hidden_sizes have a width {h}; every width must be > 0.");
         if (TopQuantilesToDropPerNet >= NQuantiles)
             throw new ConfigException($"top_quantiles_to_drop_per_net {TopQuantilesToDropPerNet} must be below n_quantiles {NQuantiles} (some atoms must remain).");
-        if (TargetEntropy is { } t && !double.IsFinite(t)) throw new ConfigException($"target_entropy is {t}; it must be finite.");
     }
 
     protected override void CopyNested()

@@ -1,6 +1,7 @@
 using Proximal.Algorithms.Policies;
 using Proximal.Common.Persistence;
 using Proximal.Envs.Vector;
+using Proximal.Numerics;
 
 namespace Proximal.Algorithms.OnPolicy;
 
@@ -191,7 +192,7 @@ public sealed class Ppo : OnPolicyAlgorithm
             IterationMetrics["train/kl_after_update"] = klAfter;
             IterationMetrics["train/kl_beta"] = KlBeta;
         }
-        if (Policy.LogStd.Length > 0) IterationMetrics["train/std"] = Math.Exp(Mean(Policy.LogStd));
+        if (Policy.LogStd.Length > 0) IterationMetrics["train/std"] = Math.Exp(Reductions.MeanInDouble(Policy.LogStd));
     }
 
     /// <summary>One minibatch's loss terms (means over the minibatch) as the update weighs them.</summary>
@@ -217,7 +218,7 @@ public sealed class Ppo : OnPolicyAlgorithm
 
         // [10] entropy bonus: loss −= c2·mean(H)
         head.Entropy(outputs, _entropy, mask);
-        double entropy = Mean(_entropy);
+        double entropy = Reductions.MeanInDouble(_entropy);
         if (Options.EntCoef > 0)
         {
             Array.Fill(_gradEntropy, (float)(-Options.EntCoef / m));
@@ -229,7 +230,7 @@ public sealed class Ppo : OnPolicyAlgorithm
         if (UsesKl)
         {
             head.Kl(_mbOldOutputs, outputs, _kl, mask);
-            klAnalytic = Mean(_kl);
+            klAnalytic = Reductions.MeanInDouble(_kl);
             Array.Fill(_gradKl, (float)(KlBeta / m));
             head.KlBackward(_mbOldOutputs, outputs, _gradKl, _gradOutputs, mask);
         }
@@ -276,11 +277,5 @@ public sealed class Ppo : OnPolicyAlgorithm
         return sum / batch;
     }
 
-    private static double Mean(ReadOnlySpan<float> v)
-    {
-        double s = 0;
-        foreach (float x in v) s += x;
-        return v.Length == 0 ? double.NaN : s / v.Length;
-    }
 
 }
