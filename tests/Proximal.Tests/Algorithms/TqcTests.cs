@@ -44,19 +44,22 @@ public sealed class TqcTests
         return s / (m * y.Length);
     }
 
-    [Fact]
-    public void TruncatedMixtureTargetEqualsTheHandComputedAtoms()
+    [Theory]
+    [InlineData(1)] // sb3-contrib's default kind of truncation: the top atom of each critic dropped
+    [InlineData(0)] // the TQC authors' choice for HalfCheetah: the whole pooled mixture, sorted
+    public void TruncatedMixtureTargetEqualsTheHandComputedAtoms(int drop)
     {
-        var (tqc, env) = Tiny(critics: 2, quantiles: 3, drop: 1, hidden: [4]);
+        var (tqc, env) = Tiny(critics: 2, quantiles: 3, drop: drop, hidden: [4]);
         using var _ = env; using var __ = tqc;
-        Assert.Equal(4, tqc.Kept); // N·(M − d) = 2·(3 − 1)
+        int kept = 2 * (3 - drop); // N·(M − d)
+        Assert.Equal(kept, tqc.Kept);
         tqc.Actor.Parameters.Values.AsSpan().Clear();
         var ab = tqc.Actor.Network.Linears[^1].BiasValues;
         ab[0] = 0.1f; ab[1] = -0.2f; ab[2] = -1f; ab[3] = -0.5f; // μ, log σ
         tqc.CriticTargets.Parameters.Values.AsSpan().Clear();
         float[][] atoms = [[3f, -1f, 0.5f], [2f, 4f, -2f]];
         for (int n = 0; n < 2; n++) atoms[n].CopyTo(tqc.CriticTargets.Networks[n].Linears[^1].BiasValues);
-        double[] kept = [-2, -1, 0.5, 2]; // pooled {3, −1, 0.5, 2, 4, −2} sorted, the top 2 dropped
+        double[] sortedPool = [-2, -1, 0.5, 2, 3, 4]; // pooled {3, −1, 0.5, 2, 4, −2} sorted; d per critic dropped from the top
         float[] rewards = [0.5f, -1f, 2f, 0f, 1f];
         bool[] terminated = [false, true, false, false, true];
         var rng = new Rng(2);
@@ -72,10 +75,10 @@ public sealed class TqcTests
                 double e = tqc.NextNoise[i * 2 + j], u = mu[j] + Math.Exp(ls[j]) * e;
                 logPi += -0.5 * e * e - ls[j] - 0.5 * Math.Log(2 * Math.PI) - Math.Log(1 - Math.Tanh(u) * Math.Tanh(u));
             }
-            for (int j = 0; j < 4; j++)
+            for (int j = 0; j < kept; j++)
             {
-                double y = rewards[i] + (terminated[i] ? 0 : 0.99 * (kept[j] - alpha * logPi));
-                double got = tqc.Targets[i * 4 + j];
+                double y = rewards[i] + (terminated[i] ? 0 : 0.99 * (sortedPool[j] - alpha * logPi));
+                double got = tqc.Targets[i * kept + j];
                 Assert.True(Math.Abs(got - y) <= 1e-5 * (1 + Math.Abs(y)), $"row {i} atom {j}: {got} vs {y}");
             }
         }
