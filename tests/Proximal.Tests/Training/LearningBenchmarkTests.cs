@@ -164,6 +164,27 @@ public class LearningBenchmarkTests
         Assert.Contains("| Hopper-v4 | 2 | 1,000 | 2000.0 ± 1000.0 | 1000, 3000 | 1913 | yes |", perAlgorithm); // TRPO's Baselines target
     }
 
+    [Fact]
+    public void ALongSingleSeedCurveIsPlottedWithAtMostMaxCurvePoints()
+    {
+        int n = 5 * LearningBenchmark.MaxCurvePoints;
+        var steps = Enumerable.Range(1, n).Select(i => (double)i).ToArray();
+        var returns = steps.Select(x => 2 * x).ToArray();
+        var runs = new[] { new LearningRun("HalfCheetah-v4", 1, n, 2.0 * n, 1, 1, steps, returns, "tqc"),
+                           new LearningRun("HalfCheetah-v4", 2, 3, 6, 1, 1, [1, 2, 3], [2, 4, 6], "tqc") };
+        string dir = Directory.CreateTempSubdirectory("proximal-learnbench-plot-").FullName;
+        try
+        {
+            var svg = XDocument.Load(Assert.Single(LearningBenchmark.WritePlots(runs, dir)));
+            var lines = svg.Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+            Assert.Equal(2, lines.Count); // one per seed
+            int[] counts = lines.Select(l => l.Attribute("points")!.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length).OrderBy(c => c).ToArray();
+            Assert.Equal(3, counts[0]);                                 // a short curve keeps its points
+            Assert.Equal(LearningBenchmark.MaxCurvePoints, counts[1]); // the long one is resampled
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
     [Theory]
     [InlineData(2, 2, 6, 1)]   // two runs at once on two cores: one thread each
     [InlineData(2, 2, 1, 2)]   // a lone run takes both cores for its update
