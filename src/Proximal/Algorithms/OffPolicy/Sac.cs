@@ -253,7 +253,6 @@ public sealed class Sac : OffPolicyAlgorithm
         nextObservations.CopyTo(Batch.NextObservations); terminated.CopyTo(Batch.Terminated);
     }
 
-
     // ---------------------------------------------------------------- model file
 
     protected override void SaveState(ModelStateWriter writer)
