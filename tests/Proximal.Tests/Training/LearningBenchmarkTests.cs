@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Training.Benchmarks;
+using Proximal.Training.Plotting;
 
 namespace Proximal.Tests.Training;
 
@@ -165,9 +166,9 @@ public class LearningBenchmarkTests
     }
 
     [Fact]
-    public void ALongSingleSeedCurveIsPlottedWithAtMostMaxCurvePoints()
+    public void ALongSingleSeedCurveIsPlottedWithAtMostMaxPolylinePoints()
     {
-        int n = 5 * LearningBenchmark.MaxCurvePoints;
+        int n = 5 * LearningCurvePlot.MaxPolylinePoints;
         var steps = Enumerable.Range(1, n).Select(i => (double)i).ToArray();
         var returns = steps.Select(x => 2 * x).ToArray();
         var runs = new[] { new LearningRun("HalfCheetah-v4", 1, n, 2.0 * n, 1, 1, steps, returns, "tqc"),
@@ -180,7 +181,7 @@ public class LearningBenchmarkTests
             Assert.Equal(2, lines.Count); // one per seed
             int[] counts = lines.Select(l => l.Attribute("points")!.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length).OrderBy(c => c).ToArray();
             Assert.Equal(3, counts[0]);                                 // a short curve keeps its points
-            Assert.Equal(LearningBenchmark.MaxCurvePoints, counts[1]); // the long one is resampled
+            Assert.Equal(LearningCurvePlot.MaxPolylinePoints, counts[1]); // the long one is thinned
         }
         finally { Directory.Delete(dir, true); }
     }

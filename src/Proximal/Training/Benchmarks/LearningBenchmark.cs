@@ -371,9 +371,6 @@ public static class LearningBenchmark
     /// With several: one curve per algorithm, the mean over its seeds on a common grid of steps (each seed's curve
     /// interpolated linearly, no extrapolation: a grid point counts only seeds whose curve covers it).
     /// </summary>
-    /// <summary>Points of a single seed's plotted curve beyond which it is resampled evenly (linear interpolation).</summary>
-    public const int MaxCurvePoints = 1000;
-
     public static IReadOnlyList<string> WritePlots(IReadOnlyList<LearningRun> runs, string directory)
     {
         Directory.CreateDirectory(directory);
@@ -383,10 +380,7 @@ public static class LearningBenchmark
         {
             var curves = several
                 ? g.GroupBy(r => r.AlgorithmName).Select(a => MeanCurve(a.Key.ToUpperInvariant() + $" ({a.Count()} seeds)", a.ToList())).Where(c => c.Count > 0).ToList()
-                : g.Select(r => r.CurveSteps.Length > MaxCurvePoints
-                    // an off-policy run logs every env step: a million-point polyline is a 40 MB file no viewer needs
-                    ? MeanCurve($"seed {r.Seed}", [r], MaxCurvePoints)
-                    : new LearningCurve($"seed {r.Seed}", r.CurveSteps, r.CurveReturns)).ToList();
+                : g.Select(r => new LearningCurve($"seed {r.Seed}", r.CurveSteps, r.CurveReturns)).ToList();
             string svg = LearningCurvePlot.RenderSvg(curves, new PlotOptions { Title = $"{g.Key}", YLabel = "mean return (last 100 episodes)" });
             string path = Path.Combine(directory, $"{g.Key}.svg");
             File.WriteAllText(path, svg);

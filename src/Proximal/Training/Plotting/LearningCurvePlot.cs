@@ -137,6 +137,13 @@ public static class LearningCurvePlot
     }
 
     /// <summary>The SVG document text for <paramref name="curves"/>. Legend names are made unique ("name (2)").</summary>
+    /// <summary>
+    /// Most points one curve's polyline draws: a longer curve (an off-policy run logs every env step, a million rows)
+    /// draws this many of its points, evenly spaced by index, first and last included; a million-point polyline is a
+    /// 40 MB file no viewer needs.
+    /// </summary>
+    public const int MaxPolylinePoints = 1000;
+
     public static string RenderSvg(IReadOnlyList<LearningCurve> curves, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(curves);
@@ -207,10 +214,12 @@ public static class LearningCurvePlot
         {
             var c = curves[i];
             string colour = Palette[i % Palette.Length];
-            var pts = new System.Text.StringBuilder(c.Count * 16);
-            for (int k = 0; k < c.Count; k++)
+            int drawn = Math.Min(c.Count, MaxPolylinePoints);
+            var pts = new System.Text.StringBuilder(drawn * 16);
+            for (int j = 0; j < drawn; j++)
             {
-                if (k > 0) pts.Append(' ');
+                int k = drawn == c.Count ? j : (int)((long)j * (c.Count - 1) / (drawn - 1));
+                if (j > 0) pts.Append(' ');
                 pts.Append(F(Px(c.X[k]))).Append(',').Append(F(Py(c.Y[k])));
             }
             lines.Add(new XElement(Svg + "polyline", new XAttribute("stroke", colour), new XAttribute("points", pts.ToString()),
