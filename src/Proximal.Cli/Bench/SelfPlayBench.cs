@@ -24,9 +24,10 @@ public static class SelfPlayBench
     {
         var updates = new Option<int>("--updates") { Description = "Updates measured (after 3 warm-up updates).", DefaultValueFactory = _ => 40 };
         var threads = new Option<int?>("--threads") { Description = "Train threads (default: the config's train_threads)." };
+        var set = new Option<string[]>("--set") { Description = "Override a hyperparameter of the config, key=value (e.g. n_epochs=3). Repeatable.", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per figure instead of a table." };
         var cmd = new Command("selfplay", "Self-play PPO on Connect Four (the built-in config): learner moves/s with the snapshot pool full, time split, one rating's cost, projected wall time of the config's total_steps against the 30-minute budget.");
-        foreach (var o in new Option[] { updates, threads, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { updates, threads, set, json }) cmd.Options.Add(o);
         cmd.SetAction(pr =>
         {
             int u = pr.GetValue(updates);
@@ -37,26 +38,27 @@ public static class SelfPlayBench
             try
             {
                 var config = BuiltInConfigs.Find("ppo", EnvId) ?? throw new ConfigException($"no built-in ppo config for {EnvId}.");
-                options = (PpoOptions)TrainingConfig.Resolve(config);
+                options = (PpoOptions)TrainingConfig.Resolve(config, overrides: pr.GetValue(set) ?? []);
             }
             catch (ConfigException e) { return CliParsing.UsageError(e.Message); }
             if (t is { } tt) options.TrainThreads = tt;
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
-            Run(report, options, u);
+            Run(report, options, u, pr.GetValue(set) ?? []);
             report.Footer(MachineInfo.Current().LoadAverage);
             return 0;
         });
         return cmd;
     }
 
-    public static void Run(BenchReport report, PpoOptions options, int updates)
+    public static void Run(BenchReport report, PpoOptions options, int updates, IReadOnlyList<string>? overrides = null)
     {
         var sp = options.SelfPlay;
         long total = options.TotalSteps, batch = (long)options.NEnvs * options.NSteps;
         report.Section($"{EnvId}: {options.NEnvs} games × {options.NSteps} moves ({batch:N0} per update), {options.NEpochs} epochs, minibatch " +
                        $"{options.MinibatchSize}, networks [{string.Join(", ", options.Policy.HiddenSizes)}], {options.TrainThreads} train " +
-                       $"thread{(options.TrainThreads == 1 ? "" : "s")}; pool of {sp.PoolSize} filled first, {updates} updates measured after 3 warm-up");
+                       $"thread{(options.TrainThreads == 1 ? "" : "s")}; pool of {sp.PoolSize} filled first, {updates} updates measured after 3 warm-up" +
+                       (overrides is { Count: > 0 } ? $"; --set {string.Join(" ", overrides)}" : ""));
         var measured = options.Clone();
         measured.SelfPlay.EvalEvery = 0; // ratings are timed on their own below
         using var agent = (Ppo)Algorithms.Registry.AlgorithmRegistry.Create("ppo", EnvId, measured);

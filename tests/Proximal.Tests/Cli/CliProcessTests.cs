@@ -113,6 +113,17 @@ public sealed class CliProcessTests : IDisposable
     }
 
     [Fact]
+    public void BenchSelfPlayMeasuresAVariantOfTheConfigGivenBySet()
+    {
+        BadInput(Run("bench", "selfplay", "--set", "n_stepz=3"), "unknown key 'n_stepz'");
+        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--set", "n_epochs=1", "--set", "policy.shared_trunk=true");
+        Assert.True(run.Code == 0, run.Out + run.Err);
+        var section = Assert.Single(run.Out.Split('\n'), l => l.StartsWith("== ConnectFour-v0"));
+        Assert.Contains(", 1 epochs,", section); // the override reached the measured options (the config has 4)
+        Assert.EndsWith("; --set n_epochs=1 policy.shared_trunk=true", section.TrimEnd());
+    }
+
+    [Fact]
     public void BenchLearnRejectsABadRequestBeforeRunningAnything()
     {
         BadInput(Run("bench", "learn", "--tasks", "Nope-v0", "--seeds", "1"), "Unknown env id 'Nope-v0'");
