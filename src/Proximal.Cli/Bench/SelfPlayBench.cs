@@ -56,7 +56,7 @@ public static class SelfPlayBench
         var sp = options.SelfPlay;
         long total = options.TotalSteps, batch = (long)options.NEnvs * options.NSteps;
         report.Section($"{EnvId}: {options.NEnvs} games × {options.NSteps} moves ({batch:N0} per update), {options.NEpochs} epochs, minibatch " +
-                       $"{options.MinibatchSize}, networks [{string.Join(", ", options.Policy.HiddenSizes)}], {options.TrainThreads} train " +
+                       $"{options.MinibatchSize}, {(options.Policy.SharedTrunk ? "shared trunk" : "separate networks")} [{string.Join(", ", options.Policy.HiddenSizes)}], {options.TrainThreads} train " +
                        $"thread{(options.TrainThreads == 1 ? "" : "s")}; pool of {sp.PoolSize} filled first, {updates} updates measured after 3 warm-up" +
                        (overrides is { Count: > 0 } ? $"; --set {string.Join(" ", overrides)}" : ""));
         var measured = options.Clone();

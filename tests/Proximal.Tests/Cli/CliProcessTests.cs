@@ -116,11 +116,11 @@ public sealed class CliProcessTests : IDisposable
     public void BenchSelfPlayMeasuresAVariantOfTheConfigGivenBySet()
     {
         BadInput(Run("bench", "selfplay", "--set", "n_stepz=3"), "unknown key 'n_stepz'");
-        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--set", "n_epochs=1", "--set", "policy.shared_trunk=true");
+        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--set", "n_epochs=1", "--set", "policy.shared_trunk=false");
         Assert.True(run.Code == 0, run.Out + run.Err);
         var section = Assert.Single(run.Out.Split('\n'), l => l.StartsWith("== ConnectFour-v0"));
-        Assert.Contains(", 1 epochs,", section); // the override reached the measured options (the config has 4)
-        Assert.EndsWith("; --set n_epochs=1 policy.shared_trunk=true", section.TrimEnd());
+        Assert.Contains(", 1 epochs, minibatch 2048, separate networks [256, 256],", section); // the overrides reached the measured options (the config: 4 epochs, a shared trunk)
+        Assert.EndsWith("; --set n_epochs=1 policy.shared_trunk=false", section.TrimEnd());
     }
 
     [Fact]
