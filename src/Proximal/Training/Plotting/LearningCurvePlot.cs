@@ -136,7 +136,6 @@ public static class LearningCurvePlot
         return curves;
     }
 
-    /// <summary>The SVG document text for <paramref name="curves"/>. Legend names are made unique ("name (2)").</summary>
     /// <summary>
     /// Most points one curve's polyline draws: a longer curve (an off-policy run logs every env step, a million rows)
     /// draws this many of its points, evenly spaced by index, first and last included; a million-point polyline is a
@@ -144,6 +143,7 @@ public static class LearningCurvePlot
     /// </summary>
     public const int MaxPolylinePoints = 1000;
 
+    /// <summary>The SVG document text for <paramref name="curves"/>. Legend names are made unique ("name (2)").</summary>
     public static string RenderSvg(IReadOnlyList<LearningCurve> curves, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(curves);
