@@ -34,17 +34,18 @@ public static class SelfPlayBench
             if (u is < 1 or > 100_000) return CliParsing.UsageError($"--updates must be between 1 and 100000 (got {u}).");
             int? t = pr.GetValue(threads);
             if (t is < 1 or > 256) return CliParsing.UsageError($"--threads must be between 1 and 256 (got {t}).");
+            string[] overrides = pr.GetValue(set) ?? [];
             PpoOptions options;
             try
             {
                 var config = BuiltInConfigs.Find("ppo", EnvId) ?? throw new ConfigException($"no built-in ppo config for {EnvId}.");
-                options = (PpoOptions)TrainingConfig.Resolve(config, overrides: pr.GetValue(set) ?? []);
+                options = (PpoOptions)TrainingConfig.Resolve(config, overrides: overrides);
             }
             catch (ConfigException e) { return CliParsing.UsageError(e.Message); }
             if (t is { } tt) options.TrainThreads = tt;
             var report = new BenchReport(pr.GetValue(json));
             report.Header(MachineInfo.Current());
-            Run(report, options, u, pr.GetValue(set) ?? []);
+            Run(report, options, u, overrides);
             report.Footer(MachineInfo.Current().LoadAverage);
             return 0;
         });
