@@ -15,7 +15,9 @@ namespace Proximal.Cli;
 /// <summary>
 /// <c>proximal play MODEL|RUN_DIR [--first human|agent] [--stochastic] [--seed S]</c>: a person plays Connect Four against a
 /// trained self-play agent in the terminal. <c>--against random|minimax1|minimax2|minimax4|all --games N</c> instead plays
-/// the agent against the reference players and prints its results as first and as second player.
+/// the agent against the reference players and prints its results as first and as second player. In place of a model,
+/// <c>random</c> or <c>minimax&lt;d&gt;</c> (d 1..12) makes a reference player the subject: the same table for a
+/// deeper search with the references' own heuristic, to calibrate what the targets ask.
 /// </summary>
 internal static class PlayCommand
 {
@@ -23,7 +25,7 @@ internal static class PlayCommand
 
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "A Connect Four model written by `proximal train --env ConnectFour-v0` (model.zip or a checkpoint), or its run folder." };
+        var model = new Argument<string>("model") { Description = "A Connect Four model written by `proximal train --env ConnectFour-v0` (model.zip or a checkpoint), or its run folder; or, where no such file exists, a reference player as the subject: random or minimax<d> (d 1-12)." };
         var first = new Option<string>("--first") { Description = "Who moves first: human (default) or agent.", DefaultValueFactory = _ => "human" };
         var stochastic = new Option<bool>("--stochastic") { Description = "The agent samples its moves instead of playing its most likely legal move." };
         var seed = CliParsing.WholeOption("--seed", "Seed of the agent's sampling and of the reference players' tie-breaks (default 1).");
@@ -49,6 +51,15 @@ internal static class PlayCommand
         if (games <= 0) return CliParsing.UsageError($"--games must be at least 1 (got {games}).");
         if (against is not null && against != "all" && ReferencePlayer.All.All(r => r.Name != against))
             return CliParsing.UsageError($"--against must be one of {string.Join(", ", ReferencePlayer.All.Select(r => r.Name))} or all (got '{against}').");
+        if (!Directory.Exists(path) && !File.Exists(path) && ReferencePlayer.TryParseAnyDepth(path, out var reference))
+        {
+            if (stochastic || searchDepth > 0) return CliParsing.UsageError($"--stochastic and --search-depth apply to a trained agent, not to the reference player {path}.");
+            var refRng = new Rng((ulong)seed);
+            var subject = reference!.Create(refRng.Split()); // split first, as for an agent: the opponents' tie-breaks are the same
+            string what = reference.Depth == 0 ? "uniform random moves" : $"alpha-beta depth {reference.Depth} with the references' heuristic";
+            return against is null ? Interactive(subject, first == "human")
+                : Rate(subject, against, games, refRng, $"Reference player {path} ({what})", "subject", openingPlies, (ulong)seed);
+        }
         if (Directory.Exists(path))
         {
             string inFolder = Path.Combine(path, RunDirectory.ModelFileName);
@@ -69,17 +80,19 @@ internal static class PlayCommand
             var rng = new Rng((ulong)seed);
             var sampler = rng.Split(); // split even with search, so the references' tie-breaks do not depend on the option
             IConnectFourPlayer player = searchDepth > 0 ? new ValueSearchPlayer(agent.Policy, searchDepth) : new PolicyPlayer(agent.Policy, deterministic: !stochastic, sampler);
-            return against is null ? Interactive(player, first == "human") : Rate(player, against, games, rng, agent.NumTimesteps, searchDepth, openingPlies, (ulong)seed);
+            string how = searchDepth > 0 ? $"agent searches {searchDepth} plies on its critic's values" : "agent deterministic unless --stochastic";
+            string subject = string.Format(CultureInfo.InvariantCulture, "Agent trained {0:N0} steps", agent.NumTimesteps);
+            return against is null ? Interactive(player, first == "human") : Rate(player, against, games, rng, subject, "agent", openingPlies, (ulong)seed, how);
         }
     }
 
-    private static int Rate(IConnectFourPlayer player, string against, int games, Rng rng, long steps, int searchDepth, int openingPlies, ulong seed)
+    private static int Rate(IConnectFourPlayer player, string against, int games, Rng rng, string subject, string who, int openingPlies, ulong seed, string? how = null)
     {
         var c = CultureInfo.InvariantCulture;
-        string how = searchDepth > 0 ? $"agent searches {searchDepth} plies on its critic's values" : "agent deterministic unless --stochastic";
-        string from = openingPlies > 0 ? $"; each pair from a random {openingPlies}-ply opening, the same openings for every reference" : "";
-        Console.WriteLine(string.Format(c, "Agent trained {0:N0} steps; {1} games per colour against each reference ({2}{3}).", steps, games, how, from));
-        Console.WriteLine("opponent    as first: win  draw  loss    as second: win  draw  loss    distinct games 1st/2nd    agent's one-move tactics");
+        string from = openingPlies > 0 ? $"each pair from a random {openingPlies}-ply opening, the same openings for every reference" : "";
+        string notes = string.Join("; ", new[] { how, from }.Where(x => !string.IsNullOrEmpty(x)));
+        Console.WriteLine(string.Format(c, "{0}; {1} games per colour against each reference{2}.", subject, games, notes.Length > 0 ? $" ({notes})" : ""));
+        Console.WriteLine($"opponent    as first: win  draw  loss    as second: win  draw  loss    distinct games 1st/2nd    {who}'s one-move tactics");
         var opponents = new List<double>();
         var scores = new List<double>();
         var played = new List<int>();
@@ -90,9 +103,9 @@ internal static class PlayCommand
             var tactics = new TacticsCounter(player);
             var openings = Matches.OpeningGenerator(seed); // one per reference: the same openings for every reference
             var m = Matches.Play(tactics, r.Create(rng.Split()), games, openingPlies, openings, out int distinct1, out int distinct2);
-            Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}    {7,11} / {8,-10}    missed wins {9}/{10}, missed blocks {11}/{12}", r.Name,
+            Console.WriteLine(string.Format(c, "{0,-10}  {1,14:P1} {2,5} {3,5}    {4,15:P1} {5,5} {6,5}    {7,11} / {8,-10}    missed wins {9}/{10}, missed blocks {11}/{12}, wins handed {13}/{14}", r.Name,
                 m.AsFirst.WinRate, m.AsFirst.Draws, m.AsFirst.Losses, m.AsSecond.WinRate, m.AsSecond.Draws, m.AsSecond.Losses, distinct1, distinct2,
-                tactics.WinsMissed, tactics.WinsAvailable, tactics.BlocksMissed, tactics.BlocksNeeded));
+                tactics.WinsMissed, tactics.WinsAvailable, tactics.BlocksMissed, tactics.BlocksNeeded, tactics.WinsHanded, tactics.SafeMovesAvailable));
             if (against != "all") continue;
             opponents.Add(Ratings.References[j]);
             scores.Add(m.Total.Wins + 0.5 * m.Total.Draws);

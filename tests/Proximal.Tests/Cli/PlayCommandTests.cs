@@ -144,6 +144,45 @@ public sealed class PlayCommandTests : IDisposable
     }
 
     [Fact]
+    public void AReferencePlayerCanBeTheSubjectOfTheRatingTable()
+    {
+        var r = Run("", "play", "minimax4", "--against", "minimax2", "--games", "6", "--random-opening", "2", "--seed", "3");
+        Assert.True(r.Code == 0, $"exit {r.Code}: {r.Err}");
+        Assert.Contains("Reference player minimax4 (alpha-beta depth 4 with the references' heuristic); 6 games per colour", r.Out);
+        Assert.Contains("subject's one-move tactics", r.Out);
+        // The same match in process, with the generators split in the command's order: the subject's first, then the reference's.
+        var rng = new Proximal.Numerics.Rng(3);
+        var subject = new MinimaxPlayer(4, rng.Split());
+        var m = Matches.Play(subject, new MinimaxPlayer(2, rng.Split()), 6, 2, Matches.OpeningGenerator(3), out _, out _);
+        string row = r.Out.Split('\n').Single(l => l.StartsWith("minimax2", StringComparison.Ordinal));
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(string.Format(c, "{0:P1}", m.AsFirst.WinRate), cells[1] + " " + cells[2]);
+        Assert.Equal((m.AsFirst.Draws, m.AsFirst.Losses), (int.Parse(cells[3], c), int.Parse(cells[4], c)));
+        Assert.Equal(string.Format(c, "{0:P1}", m.AsSecond.WinRate), cells[5] + " " + cells[6]);
+        Assert.Equal((m.AsSecond.Draws, m.AsSecond.Losses), (int.Parse(cells[7], c), int.Parse(cells[8], c)));
+
+        Assert.True(ReferencePlayer.TryParseAnyDepth("minimax12", out var deep) && deep!.Depth == 12);
+        Assert.True(ReferencePlayer.TryParseAnyDepth("random", out var random) && random!.Depth == 0);
+        foreach (var name in new[] { "minimax", "minimax0", "minimax13", "minimax04", "minimax-1", "Minimax2", "minimax2x" })
+            Assert.False(ReferencePlayer.TryParseAnyDepth(name, out _), name);
+
+        foreach (var (args, fragment) in new[]
+        {
+            (new[] { "play", "minimax2", "--search-depth", "2" }, "apply to a trained agent, not to the reference player minimax2"),
+            (new[] { "play", "minimax2", "--stochastic" }, "apply to a trained agent"),
+            (new[] { "play", "minimax13", "--against", "random" }, "model file minimax13 does not exist"),
+        })
+        {
+            var bad = Run("", args);
+            Assert.Equal(2, bad.Code);
+            var errLines = bad.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Single(errLines);
+            Assert.Contains(fragment, errLines[0]);
+        }
+    }
+
+    [Fact]
     public void AModelOfAnotherEnvIsRefusedInOneLine()
     {
         using var cart = Ppo.Create("CartPole-v1", new PpoOptions { NEnvs = 1, NSteps = 16, MinibatchSize = 16, NEpochs = 1 });

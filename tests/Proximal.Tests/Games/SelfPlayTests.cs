@@ -158,6 +158,26 @@ public class SelfPlayTests
     }
 
     [Fact]
+    public void TacticsCounterCountsWinsHandedToTheOpponent()
+    {
+        // O holds (0,1),(1,1),(2,1): its four would land at (3,1), which is not playable while column 3 is empty.
+        // X to move, no win or threat in one for either side: column 3 hands O the win, column 5 does not.
+        var b = new ConnectFour();
+        foreach (int c in new[] { 0, 1, 2, 0, 6, 2, 6, 1 }) b.Play(c);
+        Assert.Equal(0, b.PlayerToMove);
+        var hands = new TacticsCounter(new FixedColumn(3));
+        var safe = new TacticsCounter(new FixedColumn(5));
+        hands.ChooseMove(b); safe.ChooseMove(b);
+        Assert.Equal((0, 0, 1, 1), (hands.WinsAvailable, hands.BlocksNeeded, hands.SafeMovesAvailable, hands.WinsHanded));
+        Assert.Equal((0, 0, 1, 0), (safe.WinsAvailable, safe.BlocksNeeded, safe.SafeMovesAvailable, safe.WinsHanded));
+        // Once X has played column 3, O's win is there: the position counts as a block needed for X's next chooser, not a gift.
+        b.Play(3); b.Play(6);
+        var late = new TacticsCounter(new FixedColumn(4));
+        late.ChooseMove(b);
+        Assert.Equal((1, 1, 0, 0), (late.BlocksNeeded, late.BlocksMissed, late.SafeMovesAvailable, late.WinsHanded));
+    }
+
+    [Fact]
     public void SnapshotsJoinEveryKUpdatesAndOpponentsRespectMasks()
     {
         var o = SmallOptions();

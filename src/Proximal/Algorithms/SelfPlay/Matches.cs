@@ -150,8 +150,9 @@ public sealed class PolicyPlayer(ActorCritic policy, bool deterministic = true, 
 
 /// <summary>
 /// Wraps a player and counts its one-move tactics, for diagnosis: positions where it could win at once and how often
-/// it did not, and positions where the opponent threatened to win at once (and it could not win itself) and how often
-/// it did not block.
+/// it did not; positions where the opponent threatened to win at once (and it could not win itself) and how often
+/// it did not block; and positions where neither side could win at once and some move kept it so, and how often its
+/// move handed the opponent a win in one anyway (by filling the cell under one of the opponent's threats).
 /// </summary>
 public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlayer
 {
@@ -159,6 +160,8 @@ public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlay
     public int WinsMissed { get; private set; }
     public int BlocksNeeded { get; private set; }
     public int BlocksMissed { get; private set; }
+    public int SafeMovesAvailable { get; private set; }
+    public int WinsHanded { get; private set; }
 
     public int ChooseMove(in ConnectFour board)
     {
@@ -178,6 +181,27 @@ public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlay
             BlocksNeeded++;
             if ((blocks & played) == 0) BlocksMissed++;
         }
+        else if (HasSafeMove(board))
+        {
+            SafeMovesAvailable++;
+            if (HandsAWin(board, move)) WinsHanded++;
+        }
         return move;
+    }
+
+    /// <summary>Whether playing <paramref name="column"/> leaves the opponent a win in one.</summary>
+    private static bool HandsAWin(ConnectFour board, int column)
+    {
+        int me = board.PlayerToMove;
+        if (board.Play(column) != GameOutcome.Ongoing) return false;
+        ulong occupied = board.PiecesOf(0) | board.PiecesOf(1);
+        return (ConnectFour.WinningCells(board.PiecesOf(1 - me), occupied) & board.LandingCells) != 0;
+    }
+
+    private static bool HasSafeMove(in ConnectFour board)
+    {
+        for (int c = 0; c < ConnectFour.Columns; c++)
+            if (board.IsLegal(c) && !HandsAWin(board, c)) return true;
+        return false;
     }
 }

@@ -15,6 +15,23 @@ public sealed record ReferencePlayer(string Name, int Depth)
 
     public static ReferencePlayer Parse(string name) => All.FirstOrDefault(r => r.Name == name)
         ?? throw new ArgumentException($"Unknown reference player '{name}'; known: {string.Join(", ", All.Select(r => r.Name))}.");
+
+    /// <summary>
+    /// random, or minimax&lt;d&gt; for any depth the minimax player supports (1..12): a reference of another depth, e.g. to
+    /// measure what a deeper search with the same heuristic scores against the fixed references.
+    /// </summary>
+    public static bool TryParseAnyDepth(string name, out ReferencePlayer? reference)
+    {
+        reference = null;
+        if (name == "random") { reference = All[0]; return true; }
+        if (!name.StartsWith("minimax", StringComparison.Ordinal)) return false;
+        string digits = name["minimax".Length..];
+        if (digits.Length is 0 or > 2 || digits[0] == '0' || !digits.All(char.IsAsciiDigit)) return false;
+        int depth = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        if (depth > 12) return false;
+        reference = new ReferencePlayer(name, depth);
+        return true;
+    }
 }
 
 /// <summary>One rating of a policy: its results against each reference and its Elo.</summary>
