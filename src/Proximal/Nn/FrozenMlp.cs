@@ -11,11 +11,6 @@ namespace Proximal.Nn;
 /// four row tiles reuse it). The outputs equal <see cref="Mlp.Forward(ReadOnlySpan{float}, int)"/>'s on the same parameters bit for bit:
 /// the GEMM sums every element in the same order whether it packs an operand or not, and the bias and activation
 /// passes are the Mlp's own.
-/// <para>A last layer narrower than a multiple of the GEMM's tile width (a policy head of 7 logits) is stored padded
-/// with zero columns to that width, so the GEMM reads it in place instead of packing its ragged panel on every call (the
-/// packing was about 6 % of a self-play profile on the AVX2 tier, opponents' forwards of one to a few rows each); the
-/// padded columns are dropped afterwards. The tile computes those columns either way; each kept element is the same
-/// fused multiply-adds in the same order.</para>
 /// <para>The copy does not follow the source's later changes: <see cref="Load"/> it again after the weights change.
 /// Steady-state forwards allocate nothing.</para>
 /// </summary>
@@ -23,10 +18,9 @@ public sealed class FrozenMlp
 {
     private readonly Mlp _layout;
     private readonly string _label; // formatted once: the forward's checks must not build strings
-    private readonly float[][] _weightsTransposed, _biases; // the last layer's [in × padded] and [padded]
-    private readonly int _padded; // the last layer's stored width: its output size rounded up to the GEMM's tile width
+    private readonly float[][] _weightsTransposed, _biases;
     private readonly ActivationLayer[] _activations;
-    private float[] _output = [], _compact = [];
+    private float[] _output = [];
 
     /// <summary>A copy of <paramref name="source"/> at its current parameters.</summary>
     public FrozenMlp(Mlp source) : this(source, (source ?? throw new ArgumentNullException(nameof(source))).Parameters.Values) { }
@@ -37,10 +31,8 @@ public sealed class FrozenMlp
         _layout = source ?? throw new ArgumentNullException(nameof(source));
         _label = $"FrozenMlp '{source.Name}'";
         var linears = source.Linears;
-        int outLast = linears[^1].OutputSize, width = Gemm.TileWidth;
-        _padded = (outLast + width - 1) / width * width;
-        _weightsTransposed = linears.Select((l, i) => new float[i == linears.Count - 1 ? l.InputSize * _padded : l.Weight.Length]).ToArray();
-        _biases = linears.Select((l, i) => new float[i == linears.Count - 1 ? _padded : l.Bias.Length]).ToArray();
+        _weightsTransposed = linears.Select(l => new float[l.Weight.Length]).ToArray();
+        _biases = linears.Select(l => new float[l.Bias.Length]).ToArray();
         _activations = new ActivationLayer[linears.Count - 1];
         for (int i = 0; i < _activations.Length; i++)
             _activations[i] = ActivationLayer.For(source.HiddenActivation, linears[i].OutputSize, $"{source.Name}.{i}.frozen");
@@ -63,11 +55,11 @@ public sealed class FrozenMlp
         {
             var l = linears[i];
             var w = parameters.Slice(l.Weight.Offset, l.Weight.Length); // [out × in]
-            var wt = _weightsTransposed[i];                              // [in × out], the last layer [in × padded]
-            int rows = l.OutputSize, cols = l.InputSize, ld = i == linears.Count - 1 ? _padded : rows;
+            var wt = _weightsTransposed[i];                              // [in × out]
+            int rows = l.OutputSize, cols = l.InputSize;
             for (int o = 0; o < rows; o++)
                 for (int j = 0; j < cols; j++)
-                    wt[j * ld + o] = w[o * cols + j]; // the padding columns stay zero
+                    wt[j * rows + o] = w[o * cols + j];
             parameters.Slice(l.Bias.Offset, l.Bias.Length).CopyTo(_biases[i]);
         }
     }
@@ -88,22 +80,14 @@ public sealed class FrozenMlp
         {
             int inSize = linears[i].InputSize, outSize = linears[i].OutputSize;
             bool last = i == linears.Count - 1;
-            int width = last ? _padded : outSize;
-            int n = (int)Guard.Elements(batch, width, _label);
+            int n = (int)Guard.Elements(batch, outSize, _label);
             var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
             // As Mlp.Forward: hidden layers z = x·W (no bias), then f(z + b) in one pass; the last layer starts from the
             // bias and adds x·W with beta = 1. The transposed weights make B an untransposed operand.
             if (last) Kernels.BroadcastRows(_biases[i], y, batch);
-            Gemm.Multiply(Transpose.No, Transpose.No, batch, width, inSize, 1f, x, inSize, _weightsTransposed[i], width, last ? 1f : 0f, y, width);
-            if (!last)
-            {
-                x = _activations[i].ForwardWithBias(y, _biases[i], batch);
-                continue;
-            }
-            if (width == outSize) return y;
-            var compact = Guard.Ensure(ref _compact, batch * outSize).AsSpan(0, batch * outSize);
-            for (int r = 0; r < batch; r++) y.Slice(r * width, outSize).CopyTo(compact.Slice(r * outSize, outSize));
-            return compact;
+            Gemm.Multiply(Transpose.No, Transpose.No, batch, outSize, inSize, 1f, x, inSize, _weightsTransposed[i], outSize, last ? 1f : 0f, y, outSize);
+            if (last) return y;
+            x = _activations[i].ForwardWithBias(y, _biases[i], batch);
         }
         throw new InvalidOperationException("unreachable: an Mlp has at least one layer");
     }

@@ -55,12 +55,6 @@ public static partial class Gemm
     /// </summary>
     internal enum TileShape { Auto, Standard, Wide }
 
-    /// <summary>
-    /// Columns of one C tile on this machine's tier (32 with AVX-512, 16 with AVX2, 1 for the scalar path): a B whose
-    /// column count is a multiple of it is read in place for a few rows, while a narrower last panel is packed per call.
-    /// </summary>
-    public static int TileWidth => BestTier switch { Tier.V512 => Kernels512.NR, Tier.V256 => Kernels256.NR, _ => 1 };
-
     internal static Tier BestTier =>
         Vector512.IsHardwareAccelerated ? Tier.V512 :
         Vector256.IsHardwareAccelerated ? Tier.V256 : Tier.Scalar;

@@ -18,9 +18,6 @@ public class FrozenMlpTests
     [InlineData(Activation.Relu, new[] { 210, 256, 256, 7 })] // the Connect Four actor
     [InlineData(Activation.Tanh, new[] { 6, 3 })]              // one layer, no activation
     [InlineData(Activation.Relu, new[] { 300, 40, 5 })]        // an input wider than one k block (256): summed in blocks
-    [InlineData(Activation.Relu, new[] { 256, 7 })]            // the shared trunk's policy head alone: stored padded to the tile width
-    [InlineData(Activation.Tanh, new[] { 9, 16 })]             // a multiple of the AVX2 tile (padded on AVX-512 only)
-    [InlineData(Activation.Tanh, new[] { 9, 32, 33 })]         // one column past a tile
     public void OutputsEqualTheMlpsToTheBitForEveryBatchSize(Activation activation, int[] sizes)
     {
         var p = new Parameters();
