@@ -66,7 +66,10 @@ internal static class PlayCommand
             if (!File.Exists(inFolder)) return CliParsing.UsageError($"{path} is a folder without a {RunDirectory.ModelFileName}; give a run folder or a model file.");
             path = inFolder;
         }
-        if (!File.Exists(path)) return CliParsing.UsageError($"model file {path} does not exist.");
+        if (!File.Exists(path))
+            return CliParsing.UsageError(path.StartsWith("minimax", StringComparison.OrdinalIgnoreCase) || path.Equals("random", StringComparison.OrdinalIgnoreCase)
+                ? $"{path} is neither a model file nor a reference player (random, or minimax<d> with d 1-12)."
+                : $"model file {path} does not exist.");
 
         BaseAlgorithm loaded;
         try { loaded = AlgorithmRegistry.Load(path); }

@@ -171,7 +171,8 @@ public sealed class PlayCommandTests : IDisposable
         {
             (new[] { "play", "minimax2", "--search-depth", "2" }, "apply to a trained agent, not to the reference player minimax2"),
             (new[] { "play", "minimax2", "--stochastic" }, "apply to a trained agent"),
-            (new[] { "play", "minimax13", "--against", "random" }, "model file minimax13 does not exist"),
+            (new[] { "play", "minimax13", "--against", "random" }, "minimax13 is neither a model file nor a reference player (random, or minimax<d> with d 1-12)"),
+            (new[] { "play", "Random" }, "Random is neither a model file nor a reference player"),
         })
         {
             var bad = Run("", args);
