@@ -167,10 +167,9 @@ public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlay
     {
         int move = player.ChooseMove(board);
         int me = board.PlayerToMove;
-        ulong occupied = board.PiecesOf(0) | board.PiecesOf(1), landing = board.LandingCells;
-        ulong wins = ConnectFour.WinningCells(board.PiecesOf(me), occupied) & landing;
-        ulong blocks = ConnectFour.WinningCells(board.PiecesOf(1 - me), occupied) & landing;
-        ulong played = landing & (((1UL << ConnectFour.Rows) - 1) << (move * (ConnectFour.Rows + 1)));
+        ulong wins = WinsInOne(board, me);
+        ulong blocks = WinsInOne(board, 1 - me);
+        ulong played = board.LandingCells & (((1UL << ConnectFour.Rows) - 1) << (move * (ConnectFour.Rows + 1)));
         if (wins != 0)
         {
             WinsAvailable++;
@@ -194,9 +193,12 @@ public sealed class TacticsCounter(IConnectFourPlayer player) : IConnectFourPlay
     {
         int me = board.PlayerToMove;
         if (board.Play(column) != GameOutcome.Ongoing) return false;
-        ulong occupied = board.PiecesOf(0) | board.PiecesOf(1);
-        return (ConnectFour.WinningCells(board.PiecesOf(1 - me), occupied) & board.LandingCells) != 0;
+        return WinsInOne(board, 1 - me) != 0;
     }
+
+    /// <summary>The cells where <paramref name="player"/> would complete four with the next piece dropped there.</summary>
+    private static ulong WinsInOne(in ConnectFour board, int player) =>
+        ConnectFour.WinningCells(board.PiecesOf(player), board.PiecesOf(0) | board.PiecesOf(1)) & board.LandingCells;
 
     private static bool HasSafeMove(in ConnectFour board)
     {
