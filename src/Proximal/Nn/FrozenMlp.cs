@@ -21,6 +21,7 @@ public sealed class FrozenMlp
     private readonly float[][] _weightsTransposed, _biases;
     private readonly ActivationLayer[] _activations;
     private float[] _output = [];
+    private readonly SparseRows _sparseInput = new();
 
     /// <summary>A copy of <paramref name="source"/> at its current parameters.</summary>
     public FrozenMlp(Mlp source) : this(source, (source ?? throw new ArgumentNullException(nameof(source))).Parameters.Values) { }
@@ -56,10 +57,7 @@ public sealed class FrozenMlp
             var l = linears[i];
             var w = parameters.Slice(l.Weight.Offset, l.Weight.Length); // [out × in]
             var wt = _weightsTransposed[i];                              // [in × out]
-            int rows = l.OutputSize, cols = l.InputSize;
-            for (int o = 0; o < rows; o++)
-                for (int j = 0; j < cols; j++)
-                    wt[j * rows + o] = w[o * cols + j];
+            Transposition.Transpose(w, l.OutputSize, l.InputSize, wt);
             parameters.Slice(l.Bias.Offset, l.Bias.Length).CopyTo(_biases[i]);
         }
     }
@@ -84,8 +82,12 @@ public sealed class FrozenMlp
             var y = Guard.Ensure(ref _output, n).AsSpan(0, n);
             // As Mlp.Forward: hidden layers z = x·W (no bias), then f(z + b) in one pass; the last layer starts from the
             // bias and adds x·W with beta = 1. The transposed weights make B an untransposed operand.
+            // A mostly-zero input (board planes) takes the sparse product, which gives the same bits (see Linear); the source
+            // network's SparseInputs switch, read now, turns it off for both.
             if (last) Kernels.BroadcastRows(_biases[i], y, batch);
-            Gemm.Multiply(Transpose.No, Transpose.No, batch, outSize, inSize, 1f, x, inSize, _weightsTransposed[i], outSize, last ? 1f : 0f, y, outSize);
+            if (i == 0 && _layout.SparseInputs && _sparseInput.TryCompress(x, batch, inSize, (int)(Linear.SparseInputDensity * batch * inSize)))
+                SparseGemm.Multiply(_sparseInput, _weightsTransposed[i], outSize, last ? 1f : 0f, y);
+            else Gemm.Multiply(Transpose.No, Transpose.No, batch, outSize, inSize, 1f, x, inSize, _weightsTransposed[i], outSize, last ? 1f : 0f, y, outSize);
             if (last) return y;
             x = _activations[i].ForwardWithBias(y, _biases[i], batch);
         }

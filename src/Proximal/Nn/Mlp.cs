@@ -40,7 +40,9 @@ public sealed class Mlp : ILayer
         _layers = new ILayer[2 * count - 1];
         for (int i = 0; i < count; i++)
         {
-            var linear = new Linear(parameters, sizes[i], sizes[i + 1], $"{name}.{i}");
+            // Only the network's own input may be mostly zeros (one-hot codes, board planes); hidden activations are not
+            // worth scanning for the sparse path.
+            var linear = new Linear(parameters, sizes[i], sizes[i + 1], $"{name}.{i}") { SparseInputs = i == 0 };
             if (init == WeightInit.FanInUniform) linear.InitializeFanInUniform(rng);
             else linear.InitializeOrthogonal(rng, i == count - 1 ? outputGain : hiddenGain);
             _linears[i] = linear;
@@ -64,6 +66,16 @@ public sealed class Mlp : ILayer
 
     /// <summary>The Linear layers in order (their LastInput / LastOutputGradient feed K-FAC).</summary>
     public IReadOnlyList<Linear> Linears => _linears;
+
+    /// <summary>
+    /// Whether the network's input is scanned for the sparse path (see <see cref="Linear.SparseInputDensity"/>): on by
+    /// default; a network fed another network's activations (a head on a trunk, an LSTM's output) turns it off.
+    /// </summary>
+    internal bool SparseInputs
+    {
+        get => _linears[0].SparseInputs;
+        set => _linears[0].SparseInputs = value;
+    }
 
     /// <summary>Every layer in order: Linear, activation, Linear, …, Linear.</summary>
     public IReadOnlyList<ILayer> Layers => _layers;

@@ -1,3 +1,4 @@
+using Proximal.Nn;
 using Proximal.Algorithms;
 using Proximal.Algorithms.OnPolicy;
 using Proximal.Algorithms.Policies;
@@ -238,6 +239,33 @@ public class SelfPlayTests
             Assert.Equal(movesA, movesB);
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => b.League.Threads = 0);
+    }
+
+    [Fact]
+    public void TheSparseInputPathTrainsTheSameBitsAsTheDenseOne()
+    {
+        // The board planes are mostly zeros, so the first layer's forward and weight gradient (minibatches of 64) and the
+        // snapshots' forwards skip them; a run must not depend on that (two threads: the snapshots' forwards on both).
+        var o = SmallOptions();
+        o.SelfPlay.SnapshotEvery = 1;
+        o.TrainThreads = 2;
+        using var sparse = new Ppo(new ConnectFourSelfPlayVecEnv(o.NEnvs), o);
+        using var dense = new Ppo(new ConnectFourSelfPlayVecEnv(o.NEnvs), o.Clone());
+        dense.Policy.SparseInputs = false;
+        sparse.Learn(4 * o.NEnvs * o.NSteps);
+        dense.Learn(4 * o.NEnvs * o.NSteps);
+        Assert.Equal(dense.Policy.Parameters.Values, sparse.Policy.Parameters.Values);
+        Assert.False(dense.Policy.Linears[0].LastForwardWasSparse);
+
+        // and the sparse path was taken: a minibatch-sized forward of real positions goes through it
+        var env = new ConnectFourSelfPlayVecEnv(64);
+        var obs = new float[64 * env.ObservationSize];
+        env.Reset(obs, 1);
+        var first = sparse.Policy.Linears[0]; // the actor's first layer
+        sparse.Policy.ActorOutputs(obs.AsSpan(0, 8 * env.ObservationSize), 8); // too few rows: dense
+        Assert.False(first.LastForwardWasSparse);
+        sparse.Policy.ActorOutputs(obs, 64);
+        Assert.True(first.LastForwardWasSparse);
     }
 
     [Fact]

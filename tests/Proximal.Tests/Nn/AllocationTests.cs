@@ -41,4 +41,32 @@ public class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }
+
+    [Fact]
+    public void SteadyStateStepsOnTheSparseInputPathAllocateNothing()
+    {
+        var rng = new Rng(21);
+        var p = new Parameters();
+        var net = new Mlp(p, [210, 64, 7], Activation.Relu, rng, name: "board");
+        var frozen = new FrozenMlp(net);
+        const int batch = 64;
+        var x = new float[batch * 210];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() < 0.09 ? 1f : 0f; // board planes
+        var g = Reference.RandomFloats(rng, batch * 7);
+
+        void Step()
+        {
+            p.ZeroGradients();
+            net.Forward(x, batch);
+            Assert.True(net.Linears[0].LastForwardWasSparse);
+            net.Backward(g, computeInputGradient: false);
+            net.Forward(x.AsSpan(0, batch / 2 * 210), batch / 2);
+            frozen.Forward(x.AsSpan(0, 3 * 210), 3);
+        }
+
+        for (int i = 0; i < 3; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) Step();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -36,6 +36,33 @@ public class FrozenMlpTests
     }
 
     [Fact]
+    public void BoardPlaneInputsTakeTheSparsePathAndGiveTheDenseBits()
+    {
+        // The Connect Four actor on 0/1 planes (about 9 % ones): the Mlp's first layer (from 16 rows) and the frozen copy
+        // (any batch) skip the zeros; both must equal the dense path to the bit.
+        var p = new Parameters();
+        var mlp = new Mlp(p, [210, 256, 256, 7], Activation.Relu, new Rng(7));
+        var rng = new Rng(8);
+        Reference.RandomFloats(rng, p.Count, 0.2).CopyTo(p.Values, 0);
+        var frozen = new FrozenMlp(mlp);
+        foreach (int batch in new[] { 1, 3, 16, 64 })
+        {
+            var x = new float[batch * 210];
+            for (int i = 0; i < x.Length; i++) x[i] = rng.NextDouble() < 0.09 ? 1f : 0f;
+            var sparseMlp = mlp.Forward(x, batch).ToArray();
+            Assert.Equal(batch >= Linear.MinSparseBatch, mlp.Linears[0].LastForwardWasSparse);
+            var sparseFrozen = frozen.Forward(x, batch).ToArray();
+            mlp.SparseInputs = false; // the frozen copy follows its source's switch
+            var dense = mlp.Forward(x, batch).ToArray();
+            Assert.False(mlp.Linears[0].LastForwardWasSparse);
+            Assert.Equal(dense, sparseMlp);
+            Assert.Equal(dense, sparseFrozen);
+            Assert.Equal(dense, frozen.Forward(x, batch).ToArray());
+            mlp.SparseInputs = true;
+        }
+    }
+
+    [Fact]
     public void KeepsItsWeightsUntilLoadedAgain()
     {
         var p = new Parameters();

@@ -44,6 +44,70 @@ public class LayerTests
         Assert.Equal(c, lin.LastOutputGradient.ToArray());
     }
 
+    /// <summary>Board-like input: about <paramref name="density"/> of the entries 1, the rest 0.</summary>
+    private static float[] SparseOnes(Rng rng, int n, double density)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = rng.NextDouble() < density ? 1f : 0f;
+        return x;
+    }
+
+    [Fact]
+    public void LinearWithAMostlyZeroInputTakesTheSparsePathWithTheDenseBitsAndTheReferenceGradients()
+    {
+        var rng = new Rng(21);
+        var p = new Parameters();
+        var lin = new Linear(p, 30, 40, "l");
+        RandomiseParameters(p, rng);
+        const int batch = 20; // at least MinSparseBatch
+        var x = SparseOnes(rng, batch * 30, 0.1);
+        var c = Reference.RandomFloats(rng, batch * 40);
+
+        p.ZeroGradients();
+        var y = lin.Forward(x, batch).ToArray();
+        Assert.True(lin.LastForwardWasSparse);
+        var dx = lin.Backward(c).ToArray();
+        var grads = p.Gradients.ToArray();
+
+        // float64 reference and finite differences
+        Reference.Close(Reference.Linear(lin, Reference.ToDouble(p.Values), Reference.ToDouble(x), batch), y, 1e-5, 1e-5, "y");
+        var (dTheta, dX) = Reference.Gradients((t, xx) => Reference.Linear(lin, t, xx, batch),
+            Reference.ToDouble(p.Values), Reference.ToDouble(x), Reference.ToDouble(c));
+        Reference.Close(dTheta, grads, what: "dθ");
+        Reference.Close(dX, dx, what: "dx");
+
+        // the dense path on the same layer: the same bits
+        lin.SparseInputs = false;
+        p.ZeroGradients();
+        Assert.Equal(y, lin.Forward(x, batch).ToArray());
+        Assert.False(lin.LastForwardWasSparse);
+        Assert.Equal(dx, lin.Backward(c).ToArray());
+        Assert.Equal(grads, p.Gradients.ToArray());
+        lin.SparseInputs = true;
+
+        // too few rows, or too many nonzeros: dense
+        lin.Forward(x.AsSpan(0, 15 * 30), 15);
+        Assert.False(lin.LastForwardWasSparse);
+        lin.Forward(SparseOnes(rng, batch * 30, 0.5), batch);
+        Assert.False(lin.LastForwardWasSparse);
+        lin.Forward(x, batch);
+        Assert.True(lin.LastForwardWasSparse);
+
+        // The transposed weights the sparse path keeps between forwards follow every change of W.
+        foreach (int changed in new[] { 0, 5 * 30 + 7, lin.Weight.Length - 1 })
+        {
+            x[changed % 30] = 1f; // row 0 reads the changed weight's column
+            var beforeY = lin.Forward(x, batch).ToArray();
+            p.Values[lin.Weight.Offset + changed] += 0.5f;
+            var sparseY = lin.Forward(x, batch).ToArray();
+            Assert.True(lin.LastForwardWasSparse);
+            Assert.NotEqual(beforeY[changed / 30], sparseY[changed / 30]);
+            lin.SparseInputs = false;
+            Assert.Equal(lin.Forward(x, batch).ToArray(), sparseY);
+            lin.SparseInputs = true;
+        }
+    }
+
     [Theory]
     [InlineData(Activation.Tanh)]
     [InlineData(Activation.Relu)]

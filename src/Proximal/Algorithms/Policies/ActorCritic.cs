@@ -46,8 +46,8 @@ public sealed class ActorCritic
             if (hidden.Length == 0) throw new ArgumentException("A shared trunk needs at least one hidden layer.", nameof(options));
             _trunk = new Mlp(Parameters, [ObservationSize, .. hidden], act, rng, outputGain: Mlp.DefaultHiddenGain, name: "trunk");
             _trunkActivation = ActivationLayer.For(act, hidden[^1], "trunk.out");
-            _policyHead = new Mlp(Parameters, [hidden[^1], outputs], act, rng, outputGain: 0.01, name: "policy_head");
-            _valueHead = new Mlp(Parameters, [hidden[^1], 1], act, rng, outputGain: 1.0, name: "value_head");
+            _policyHead = new Mlp(Parameters, [hidden[^1], outputs], act, rng, outputGain: 0.01, name: "policy_head") { SparseInputs = false }; // fed the trunk's activations
+            _valueHead = new Mlp(Parameters, [hidden[^1], 1], act, rng, outputGain: 1.0, name: "value_head") { SparseInputs = false };
         }
         Head = ActionHead.ForPolicy(Parameters, actionSpace, options.LogStdInit, out _logStd);
     }
@@ -69,6 +69,21 @@ public sealed class ActorCritic
         {
             foreach (var m in new[] { _actor, _critic, _trunk, _policyHead, _valueHead })
                 if (m is not null) m.Threads = value;
+        }
+    }
+
+    /// <summary>
+    /// Whether the observations are scanned for the sparse path of the first layers (on; see
+    /// <see cref="Linear.SparseInputDensity"/>). The results are the same bits either way; off measures the dense path
+    /// (<c>bench selfplay --compare-dense</c>) and lets tests compare the two. Frozen copies of the actor follow it.
+    /// </summary>
+    public bool SparseInputs
+    {
+        get => (_actor ?? _trunk)!.SparseInputs;
+        set
+        {
+            foreach (var m in new[] { _actor, _critic, _trunk })
+                if (m is not null) m.SparseInputs = value;
         }
     }
 

@@ -89,8 +89,8 @@ public sealed unsafe class RecurrentActorCritic
             _criticLstm = new Lstm(Parameters, ObservationSize, h, "lstm_critic");
             _criticLstm.InitializeOrthogonal(rng);
         }
-        _actor = new Mlp(Parameters, [h, .. hidden, outputs], act, rng, outputGain: 0.01, name: "actor");
-        _critic = new Mlp(Parameters, [CriticReadsLstm ? h : ObservationSize, .. hidden, 1], act, rng, outputGain: 1.0, name: "critic");
+        _actor = new Mlp(Parameters, [h, .. hidden, outputs], act, rng, outputGain: 0.01, name: "actor") { SparseInputs = false }; // fed the LSTM's output
+        _critic = new Mlp(Parameters, [CriticReadsLstm ? h : ObservationSize, .. hidden, 1], act, rng, outputGain: 1.0, name: "critic") { SparseInputs = !CriticReadsLstm };
         Head = ActionHead.ForPolicy(Parameters, actionSpace, options.LogStdInit, out _logStd);
         _scratch = new LstmState(1, h);
         _branches = new Branches(this);
