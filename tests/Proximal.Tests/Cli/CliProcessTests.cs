@@ -116,11 +116,14 @@ public sealed class CliProcessTests : IDisposable
     public void BenchSelfPlayMeasuresAVariantOfTheConfigGivenBySet()
     {
         BadInput(Run("bench", "selfplay", "--set", "n_stepz=3"), "unknown key 'n_stepz'");
-        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--set", "n_epochs=1", "--set", "policy.shared_trunk=false");
+        var run = Run("bench", "selfplay", "--updates", "1", "--threads", "1", "--set", "n_epochs=1", "--set", "policy.shared_trunk=false", "--compare-dense");
         Assert.True(run.Code == 0, run.Out + run.Err);
         var section = Assert.Single(run.Out.Split('\n'), l => l.StartsWith("== ConnectFour-v0"));
         Assert.Contains(", 1 epochs, minibatch 2048, separate networks [256, 256],", section); // the overrides reached the measured options (the config: 4 epochs, a shared trunk)
         Assert.EndsWith("; --set n_epochs=1 policy.shared_trunk=false", section.TrimEnd());
+        // --compare-dense: the same updates with the sparse input path off, and the ratio between the two
+        var dense = Assert.Single(run.Out.Split('\n'), l => l.StartsWith("the same, dense input path (sparse path off), rounds alternated"));
+        Assert.Contains("the sparse path is ", dense);
     }
 
     [Fact]
