@@ -142,7 +142,7 @@ public static partial class Gemm
     /// <summary>One multiplication: operands as raw pointers so that worker threads can share them.</summary>
     private readonly unsafe struct Job(Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, Tier tier, Packing packing, bool transposedC,
-        bool wide)
+        bool wide) : IPartitionedWork
     {
         /// <summary>
         /// Splits C (never k) into <paramref name="parts"/> blocks of rows, or of columns when C is wide, so every element
@@ -154,7 +154,7 @@ public static partial class Gemm
             int chunks = (Extent + Grain - 1) / Grain;
             parts = Math.Min(parts, chunks);
             if (parts <= 1) Run(0, m, 0, n);
-            else Team.Run(this, parts);
+            else WorkerTeam.RunStruct(this, parts);
         }
 
         private bool ByRows => m >= n;
@@ -384,36 +384,11 @@ public static partial class Gemm
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
         {
-            Transposed8x8(src, lds, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
+            Transposition.Transposed8x8(src, lds, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
             Avx.Store(dst, q0); Avx.Store(dst + ldd, q1); Avx.Store(dst + 2 * ldd, q2); Avx.Store(dst + 3 * ldd, q3);
             Avx.Store(dst + 4 * ldd, q4); Avx.Store(dst + 5 * ldd, q5); Avx.Store(dst + 6 * ldd, q6); Avx.Store(dst + 7 * ldd, q7);
         }
 
-        /// <summary>
-        /// The 8×8 block at <paramref name="src"/> (row stride <paramref name="lds"/>) transposed in registers (unpack,
-        /// shuffle, lane permute): q_c holds column c of the block. Moves values only, so every bit is kept.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Transposed8x8(float* src, nint lds, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2,
-            out Vector256<float> q3, out Vector256<float> q4, out Vector256<float> q5, out Vector256<float> q6, out Vector256<float> q7)
-        {
-            var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-            var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
-            var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
-            var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
-            var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
-            var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
-            var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
-            var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
-            var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
-            var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
-            var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
-            var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-            q0 = Avx.Permute2x128(u0, u4, 0x20); q1 = Avx.Permute2x128(u1, u5, 0x20);
-            q2 = Avx.Permute2x128(u2, u6, 0x20); q3 = Avx.Permute2x128(u3, u7, 0x20);
-            q4 = Avx.Permute2x128(u0, u4, 0x31); q5 = Avx.Permute2x128(u1, u5, 0x31);
-            q6 = Avx.Permute2x128(u2, u6, 0x31); q7 = Avx.Permute2x128(u3, u7, 0x31);
-        }
 
         /// <summary>Packs op(A)[i0..i0+mb, p0..p0+kb] into kb×mr panels (mr values of one k step side by side).</summary>
         private void PackA(int i0, int mb, int p0, int kb, int mr, float* dst)
@@ -486,7 +461,7 @@ public static partial class Gemm
             int cols8 = cols & ~7;
             for (int j = 0; j < cols8; j += 8)
             {
-                Transposed8x8(tile + j, nr, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
+                Transposition.Transposed8x8(tile + j, nr, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
                 float* d = cT + j * ldcT;
                 ScaleStore(d, q0, al, be); ScaleStore(d + ldcT, q1, al, be);
                 ScaleStore(d + 2 * ldcT, q2, al, be); ScaleStore(d + 3 * ldcT, q3, al, be);
@@ -526,26 +501,6 @@ public static partial class Gemm
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// A job handed to the shared <see cref="WorkerTeam"/> (one holder per calling thread, so that steady-state calls allocate
-    /// nothing): the caller computes part 0, the team's helpers the others, each with the same cut.
-    /// </summary>
-    private sealed class Team : IPartitionedWork
-    {
-        [ThreadStatic] private static Team? _current;
-        private Job _job;
-
-        public static void Run(in Job job, int parts)
-        {
-            var team = _current ??= new Team();
-            team._job = job;
-            try { WorkerTeam.Run(team, parts); }
-            finally { team._job = default; }
-        }
-
-        public void RunPart(int part, int parts) => _job.RunPart(part, parts);
     }
 
     /// <summary>

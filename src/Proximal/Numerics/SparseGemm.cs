@@ -118,7 +118,7 @@ public static class SparseGemm
             var job = new Job(starts, cols, vals, x.Rows, x.Columns, pb, n, pc, beta, tier, transposed: false);
             int parts = Parts(threads, (long)x.NonZeros * n, x.Rows / RowGrain);
             if (parts <= 1) job.RunPart(0, 1);
-            else Team.Run(job, parts);
+            else WorkerTeam.RunStruct(job, parts);
         }
     }
 
@@ -147,7 +147,7 @@ public static class SparseGemm
             var job = new Job(starts, cols, vals, x.Rows, x.Columns, pg, n, pc, 1f, tier, transposed: true);
             int parts = Parts(threads, (long)x.NonZeros * n, (n + Job.ScalarBlock - 1) / Job.ScalarBlock);
             if (parts <= 1) job.RunPart(0, 1);
-            else Team.Run(job, parts);
+            else WorkerTeam.RunStruct(job, parts);
         }
     }
 
@@ -163,7 +163,7 @@ public static class SparseGemm
     }
 
     /// <summary>One product on raw pointers, so that the worker team's threads can share it.</summary>
-    private readonly unsafe struct Job(int* starts, int* cols, float* vals, int rows, int k, float* dense, int n, float* c, float beta, Gemm.Tier tier, bool transposed)
+    private readonly unsafe struct Job(int* starts, int* cols, float* vals, int rows, int k, float* dense, int n, float* c, float beta, Gemm.Tier tier, bool transposed) : IPartitionedWork
     {
         /// <summary>C's rows handled together by <see cref="AddTransposedProduct"/>'s workspace: a multiple of every tier's chunk.</summary>
         public const int ScalarBlock = 64;
@@ -392,23 +392,6 @@ public static class SparseGemm
                 }
             }
         }
-    }
-
-    /// <summary>A job handed to the shared <see cref="WorkerTeam"/>; one holder per calling thread (no allocation per call).</summary>
-    private sealed class Team : IPartitionedWork
-    {
-        [ThreadStatic] private static Team? _current;
-        private Job _job;
-
-        public static void Run(in Job job, int parts)
-        {
-            var team = _current ??= new Team();
-            team._job = job;
-            try { WorkerTeam.Run(team, parts); }
-            finally { team._job = default; }
-        }
-
-        public void RunPart(int part, int parts) => _job.RunPart(part, parts);
     }
 
     /// <summary>Per-thread workspace for <see cref="AddTransposedProduct"/>'s block sums, grown on demand, pinned.</summary>

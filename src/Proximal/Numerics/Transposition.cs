@@ -61,10 +61,23 @@ public static class Transposition
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile8(float* s, nint ls, float* d, nint ld, bool add)
     {
-        var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + ls);
-        var r2 = Avx.LoadVector256(s + 2 * ls); var r3 = Avx.LoadVector256(s + 3 * ls);
-        var r4 = Avx.LoadVector256(s + 4 * ls); var r5 = Avx.LoadVector256(s + 5 * ls);
-        var r6 = Avx.LoadVector256(s + 6 * ls); var r7 = Avx.LoadVector256(s + 7 * ls);
+        Transposed8x8(s, ls, out var q0, out var q1, out var q2, out var q3, out var q4, out var q5, out var q6, out var q7);
+        Put(d, q0, add); Put(d + ld, q1, add); Put(d + 2 * ld, q2, add); Put(d + 3 * ld, q3, add);
+        Put(d + 4 * ld, q4, add); Put(d + 5 * ld, q5, add); Put(d + 6 * ld, q6, add); Put(d + 7 * ld, q7, add);
+    }
+
+    /// <summary>
+    /// The 8×8 block at <paramref name="src"/> (row stride <paramref name="lds"/>) transposed in registers (unpack,
+    /// shuffle, lane permute): q_c holds column c of the block. Moves values only, so every bit is kept. Needs AVX.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Transposed8x8(float* src, nint lds, out Vector256<float> q0, out Vector256<float> q1, out Vector256<float> q2,
+        out Vector256<float> q3, out Vector256<float> q4, out Vector256<float> q5, out Vector256<float> q6, out Vector256<float> q7)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
         // pairs of rows interleaved, then pairs of pairs, then the 128-bit halves exchanged
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
@@ -74,14 +87,10 @@ public static class Transposition
         var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Put(d, Avx.Permute2x128(u0, u4, 0x20), add);
-        Put(d + ld, Avx.Permute2x128(u1, u5, 0x20), add);
-        Put(d + 2 * ld, Avx.Permute2x128(u2, u6, 0x20), add);
-        Put(d + 3 * ld, Avx.Permute2x128(u3, u7, 0x20), add);
-        Put(d + 4 * ld, Avx.Permute2x128(u0, u4, 0x31), add);
-        Put(d + 5 * ld, Avx.Permute2x128(u1, u5, 0x31), add);
-        Put(d + 6 * ld, Avx.Permute2x128(u2, u6, 0x31), add);
-        Put(d + 7 * ld, Avx.Permute2x128(u3, u7, 0x31), add);
+        q0 = Avx.Permute2x128(u0, u4, 0x20); q1 = Avx.Permute2x128(u1, u5, 0x20);
+        q2 = Avx.Permute2x128(u2, u6, 0x20); q3 = Avx.Permute2x128(u3, u7, 0x20);
+        q4 = Avx.Permute2x128(u0, u4, 0x31); q5 = Avx.Permute2x128(u1, u5, 0x31);
+        q6 = Avx.Permute2x128(u2, u6, 0x31); q7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

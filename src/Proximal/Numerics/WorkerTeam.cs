@@ -33,6 +33,28 @@ public static class WorkerTeam
     private static readonly ManualResetEventSlim Done = new(false, 0);
     private static Exception? _error;
 
+    /// <summary>
+    /// <see cref="Run"/> for a job held in a struct (a kernel's raw pointers and sizes): the struct is copied into a holder
+    /// kept per calling thread and job type, so no call allocates or boxes.
+    /// </summary>
+    public static void RunStruct<TJob>(in TJob job, int parts) where TJob : struct, IPartitionedWork => Holder<TJob>.Run(job, parts);
+
+    private sealed class Holder<TJob> : IPartitionedWork where TJob : struct, IPartitionedWork
+    {
+        [ThreadStatic] private static Holder<TJob>? _current;
+        private TJob _job;
+
+        public static void Run(in TJob job, int parts)
+        {
+            var holder = _current ??= new Holder<TJob>();
+            holder._job = job;
+            try { WorkerTeam.Run(holder, parts); }
+            finally { holder._job = default; } // no stale pointers kept
+        }
+
+        public void RunPart(int part, int parts) => _job.RunPart(part, parts);
+    }
+
     /// <summary>Runs parts 0 … <paramref name="parts"/> − 1 of <paramref name="work"/>: part 0 on the calling thread, the others on helpers.</summary>
     public static void Run(IPartitionedWork work, int parts)
     {
