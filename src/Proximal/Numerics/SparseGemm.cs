@@ -145,7 +145,7 @@ public static class SparseGemm
         fixed (float* pc = c)
         {
             var job = new Job(starts, cols, vals, x.Rows, x.Columns, pg, n, pc, 1f, tier, transposed: true);
-            int parts = Parts(threads, (long)x.NonZeros * n, (n + Job.ScalarBlock - 1) / Job.ScalarBlock);
+            int parts = Parts(threads, (long)x.NonZeros * n, (n + Job.CRowBlock - 1) / Job.CRowBlock);
             if (parts <= 1) job.RunPart(0, 1);
             else WorkerTeam.RunStruct(job, parts);
         }
@@ -166,7 +166,7 @@ public static class SparseGemm
     private readonly unsafe struct Job(int* starts, int* cols, float* vals, int rows, int k, float* dense, int n, float* c, float beta, Gemm.Tier tier, bool transposed) : IPartitionedWork
     {
         /// <summary>C's rows handled together by <see cref="AddTransposedProduct"/>'s workspace: a multiple of every tier's chunk.</summary>
-        public const int ScalarBlock = 64;
+        public const int CRowBlock = 64;
 
         public void RunPart(int part, int parts)
         {
@@ -178,9 +178,9 @@ public static class SparseGemm
             }
             else
             {
-                int blocks = (n + ScalarBlock - 1) / ScalarBlock;
-                int o0 = (int)((long)blocks * part / parts) * ScalarBlock, o1 = Math.Min(n, (int)((long)blocks * (part + 1) / parts) * ScalarBlock);
-                for (int o = o0; o < o1; o += ScalarBlock) AddTransposedBlock(o, Math.Min(ScalarBlock, o1 - o));
+                int blocks = (n + CRowBlock - 1) / CRowBlock;
+                int o0 = (int)((long)blocks * part / parts) * CRowBlock, o1 = Math.Min(n, (int)((long)blocks * (part + 1) / parts) * CRowBlock);
+                for (int o = o0; o < o1; o += CRowBlock) AddTransposedBlock(o, Math.Min(CRowBlock, o1 - o));
             }
         }
 
@@ -299,7 +299,7 @@ public static class SparseGemm
         /// </summary>
         private void AddTransposedBlock(int o0, int width)
         {
-            float* s = Workspace.Get(k * ScalarBlock);
+            float* s = Workspace.Get(k * CRowBlock);
             for (int b0 = 0; b0 < rows; b0 += Gemm.KC)
             {
                 int b1 = Math.Min(rows, b0 + Gemm.KC);
