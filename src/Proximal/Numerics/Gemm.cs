@@ -389,7 +389,6 @@ public static partial class Gemm
             Avx.Store(dst + 4 * ldd, q4); Avx.Store(dst + 5 * ldd, q5); Avx.Store(dst + 6 * ldd, q6); Avx.Store(dst + 7 * ldd, q7);
         }
 
-
         /// <summary>Packs op(A)[i0..i0+mb, p0..p0+kb] into kb×mr panels (mr values of one k step side by side).</summary>
         private void PackA(int i0, int mb, int p0, int kb, int mr, float* dst)
         {
